@@ -1,0 +1,123 @@
+"""The seed's configuration: a ``key = value`` file, overridden by environment, overridden by flags.
+
+Only entry points (QueueMain and the console scripts) call ``load_config``; the library itself takes
+arguments. A missing file at the default path is fine; a file named explicitly must exist, and any
+malformed line, unknown key or bad value is an error that names the file and line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from depqueue import defaults
+from depqueue.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = "/etc/wndchrm/wndchrm-queue.conf"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting, with the seed's key names. ``num_workers`` None means one per allowed CPU."""
+
+    num_workers: int | None = None
+    beanstalkd_host: str = defaults.BEANSTALKD_HOST
+    beanstalkd_port: int = defaults.BEANSTALKD_PORT
+    beanstalkd_tube: str = defaults.TUBE
+    beanstalkd_wait_retry: float = defaults.RECONNECT_WAIT
+    beanstalkd_retries: int = 5
+    worker_log: str | None = None
+    worker_host: str | None = None
+    data_root: str = "/data"
+    monitor_port: int = 9310
+    metrics_port: int | None = None
+    sweep_interval: int = defaults.SWEEP_INTERVAL
+    max_watched_dep_tubes: int = defaults.MAX_WATCHED_DEP_TUBES
+    grace_period: float = defaults.GRACE_PERIOD
+    wndchrm_binary: str | None = None
+    source: str = "defaults"
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _fields() -> dict[str, Any]:
+    return {f.name: f for f in dataclasses.fields(Config) if f.name != "source"}
+
+
+def _convert(key: str, raw: str, where: str) -> Any:
+    kind = str(_fields()[key].type)
+    text = raw.strip()
+    if text == "" and "None" in kind:
+        return None
+    try:
+        if kind.startswith("int"):
+            value: Any = int(text)
+            if value < 0 or (key.endswith("port") and not 0 < value < 65536):
+                raise ValueError
+            return value
+        if kind.startswith("float"):
+            number = float(text)
+            if number < 0:
+                raise ValueError
+            return number
+    except ValueError:
+        expected = "a port number" if key.endswith("port") else f"a non-negative {kind.split(' ')[0]}"
+        raise ConfigError(f"{where}: {key} must be {expected}, not {raw!r}") from None
+    return text
+
+
+def parse_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from None
+    values: dict[str, Any] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", ";")) or (stripped.startswith("[") and stripped.endswith("]")):
+            continue
+        sep = min((i for i in (stripped.find("="), stripped.find(":")) if i > 0), default=-1)
+        if sep < 0:
+            raise ConfigError(f"{path}:{number}: expected 'key = value', got {stripped[:80]!r}")
+        key, raw = stripped[:sep].strip().lower(), stripped[sep + 1:]
+        if key not in _fields():
+            raise ConfigError(f"{path}:{number}: unknown key {key!r}; known keys: {', '.join(sorted(_fields()))}")
+        values[key] = _convert(key, raw, f"{path}:{number}")
+    return values
+
+
+def load_config(path: str | None = None, environ: Mapping[str, str] | None = None,
+                overrides: Mapping[str, Any] | None = None) -> Config:
+    """Defaults, then the file (``path`` or the default one if present), then ``KEY`` variables, then flags."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        if not Path(path).is_file():
+            raise ConfigError(f"configuration file {path} does not exist")
+        values.update(parse_file(Path(path)))
+        source = path
+    elif Path(DEFAULT_CONFIG_FILE).is_file():
+        values.update(parse_file(Path(DEFAULT_CONFIG_FILE)))
+        source = DEFAULT_CONFIG_FILE
+    for key in _fields():
+        if key.upper() in environ:
+            values[key] = _convert(key, environ[key.upper()], f"environment variable {key.upper()}")
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = value
+    if values.get("num_workers") == 0:
+        raise ConfigError("num_workers must be at least 1")
+    try:
+        from depqueue.tubes import check_tube
+        check_tube(str(values.get("beanstalkd_tube", defaults.TUBE)))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return Config(**values, source=source)

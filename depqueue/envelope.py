@@ -1,0 +1,160 @@
+"""The versioned JSON bodies that travel through beanstalkd.
+
+Every body is a JSON object with ``"v": 1`` and a ``"type"``:
+
+- ``job``: a parent, as submitted (``params`` is its argv);
+- ``dep``: a dependency, naming its ``parent`` job id and the parent's tube;
+- ``manifest``: buried in a parent's dependency tube once expansion is complete (its dependency count);
+- ``depfail``: a dependency that ran out of attempts, kept for its parent in ``<tube>-depfail-<id>``;
+- ``outcome``: the end of a parent, in ``<tube>-outcomes-<batch>`` for the submitter to collect;
+- ``failed``: a failed parent or a job set aside, in ``<tube>-failed`` for listing and retry.
+
+Image data never travels here, only argv strings.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from depqueue import defaults
+from depqueue.errors import JobTooBig, MalformedJob
+
+VERSION = 1
+JOB_TYPES = ("job", "dep")
+RECORD_TYPES = ("manifest", "depfail", "outcome", "failed")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A parent or dependency job: argv plus the metadata the queue needs."""
+
+    params: list[str]
+    type: str = "job"
+    batch: str = ""
+    priority: int = defaults.PRIORITY
+    attempts: int = defaults.ATTEMPTS
+    backoff: float = defaults.BACKOFF
+    ttr: int = defaults.TTR
+    time_limit: float | None = None
+    tolerate_failed_deps: bool = False
+    submitted: float = field(default_factory=time.time)
+    parent: int | None = None
+    parent_tube: str | None = None
+
+    @property
+    def wire_priority(self) -> int:
+        """The beanstalkd priority of a first attempt; failed attempts add one each."""
+        return self.priority << defaults.PRIORITY_SHIFT
+
+    def for_dependency(self, params: list[str], parent: int, parent_tube: str) -> Envelope:
+        """A dependency of this parent: same batch, priority and retry policy."""
+        return Envelope(
+            params=list(params), type="dep", batch=self.batch, priority=self.priority,
+            attempts=self.attempts, backoff=self.backoff, ttr=self.ttr, time_limit=self.time_limit,
+            parent=parent, parent_tube=parent_tube,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        body = {"v": VERSION, **asdict(self)}
+        return {k: v for k, v in body.items() if v is not None}
+
+    def encode(self, max_size: int | None = None) -> bytes:
+        return encode_record(self.to_dict(), max_size)
+
+
+def encode_record(record: dict[str, Any], max_size: int | None = None) -> bytes:
+    """JSON-encode a body, refusing one that beanstalkd would reject as too big."""
+    data = json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode()
+    if max_size is not None and len(data) > max_size:
+        raise JobTooBig(
+            f"job body is {len(data)} bytes, over beanstalkd's max job size of {max_size} bytes "
+            "(start beanstalkd with a larger -z, or pass fewer or shorter arguments)"
+        )
+    return data
+
+
+def decode_record(data: bytes) -> dict[str, Any]:
+    """Parse any body; raise MalformedJob with a specific reason when it is not one of ours."""
+    try:
+        record = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise MalformedJob(f"body is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise MalformedJob(f"body is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    if not isinstance(record, dict):
+        raise MalformedJob(f"body is JSON {type(record).__name__}, not an object")
+    if record.get("v") != VERSION:
+        raise MalformedJob(f"unknown envelope version {shorten(repr(record.get('v')), 40)} (expected {VERSION})")
+    kind = record.get("type")
+    if kind not in JOB_TYPES + RECORD_TYPES:
+        raise MalformedJob(f"unknown body type {shorten(repr(kind), 40)}")
+    return record
+
+
+def decode(data: bytes) -> Envelope:
+    """Parse and check a job body (parent or dependency)."""
+    return envelope_from_record(decode_record(data))
+
+
+def envelope_from_record(record: dict[str, Any]) -> Envelope:
+    if record.get("type") not in JOB_TYPES:
+        raise MalformedJob(f"body type {record.get('type')!r} is a record, not a job")
+    params = record.get("params")
+    if not isinstance(params, list) or not params or not all(isinstance(p, str) for p in params):
+        raise MalformedJob("params must be a non-empty list of strings")
+    checks: list[tuple[str, tuple[type, ...], bool]] = [
+        ("batch", (str,), False),
+        ("priority", (int,), False),
+        ("attempts", (int,), False),
+        ("backoff", (int, float), False),
+        ("ttr", (int,), False),
+        ("time_limit", (int, float), True),
+        ("tolerate_failed_deps", (bool,), False),
+        ("submitted", (int, float), False),
+        ("parent", (int,), True),
+        ("parent_tube", (str,), True),
+    ]
+    values: dict[str, Any] = {}
+    for name, types, nullable in checks:
+        if name not in record:
+            continue
+        value = record[name]
+        if value is None and nullable:
+            continue
+        # bool is an int in Python; only tolerate_failed_deps may be one.
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise MalformedJob(f"{name} must be {' or '.join(t.__name__ for t in types)}, "
+                               f"not {type(value).__name__}")
+        values[name] = value
+    envelope = Envelope(params=list(params), type=record["type"], **values)
+    check_limits(envelope)
+    if envelope.type == "dep" and (envelope.parent is None or envelope.parent_tube is None):
+        raise MalformedJob("a dependency must name its parent and parent_tube")
+    return envelope
+
+
+def check_limits(envelope: Envelope) -> None:
+    """Range checks shared by submit time and reserve time."""
+    if not 0 <= envelope.priority <= defaults.MAX_PRIORITY:
+        raise MalformedJob(f"priority must be between 0 and {defaults.MAX_PRIORITY}")
+    if not 1 <= envelope.attempts <= defaults.MAX_ATTEMPTS:
+        raise MalformedJob(f"attempts must be between 1 and {defaults.MAX_ATTEMPTS}")
+    if not 1 <= envelope.ttr <= 86400:
+        raise MalformedJob("ttr must be between 1 and 86400 seconds")
+    if envelope.backoff < 0:
+        raise MalformedJob("backoff must not be negative")
+    if envelope.time_limit is not None and envelope.time_limit <= 0:
+        raise MalformedJob("time_limit must be positive")
+
+
+def shorten(text: str, limit: int = defaults.MAX_REASON) -> str:
+    """Bound text taken from jobs before it goes into records or logs."""
+    return text if len(text) <= limit else text[: limit - 15] + f"... ({len(text)} chars)"
+
+
+def describe(params: list[str], limit: int = 200) -> str:
+    """A short printable form of an argv, for logs and tables."""
+    return shorten(" ".join(params), limit)

@@ -1,0 +1,229 @@
+"""``wndchrm-submit``: submit jobs or a batch file, wait for the outcome, and manage failures.
+
+    wndchrm-submit [options] -- ARGV...          submit one job
+    wndchrm-submit [options] --batch-file FILE   submit a batch
+    wndchrm-submit status [--watch]              the queue at a glance
+    wndchrm-submit failed                        failed parents and jobs set aside, with reasons
+    wndchrm-submit retry ID... | --all           retry failed records
+    wndchrm-submit cancel PARENT...              cancel parents and their pending dependencies
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from depqueue import Config, DepQueue
+from depqueue.errors import BadJob, BeanstalkdUnreachable, JobTooBig, MalformedJob, NotCancellable
+from depqueue.pool import queue_from
+from services.common import ExitCode, config_options, fail, job_context, load
+from services.submitter.batchfile import BatchFileError, read_batch_file
+from services.submitter.report import ParentResult, print_summary, write_junit
+from services.submitter.waiting import ProgressView, is_live_terminal, wait_for_batch
+from services.worker import kinds
+from services.worker.kinds import builtin  # noqa: F401  (registers the kinds to validate against)
+
+SUBCOMMANDS = ("submit", "status", "failed", "retry", "cancel")
+
+
+class DefaultToSubmit(click.Group):
+    """``wndchrm-submit [options] -- ARGV`` means ``wndchrm-submit submit [options] -- ARGV``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["submit", *args]
+        return super().parse_args(ctx, args)
+
+
+def connect(config: Config) -> DepQueue:
+    """A queue whose server answered, after ``beanstalkd_retries`` tries; exit 4 when it never did."""
+    queue = queue_from(config)
+    wait = config.beanstalkd_wait_retry
+    for attempt in range(max(1, config.beanstalkd_retries)):
+        try:
+            queue.conn.stats()
+            return queue
+        except BeanstalkdUnreachable as exc:
+            if attempt + 1 >= max(1, config.beanstalkd_retries):
+                fail(str(exc), ExitCode.UNREACHABLE)
+            time.sleep(wait)
+            wait = min(wait * 2, 30)
+    raise AssertionError("unreachable")
+
+
+@click.group(cls=DefaultToSubmit, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Submit wndchrm jobs to the queue and follow them."""
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@config_options
+@click.option("--batch-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Submit every job in FILE (one per line, or a JSON/YAML list).")
+@click.option("--batch", "batch_id", help="Batch id (default: a new one); outcomes are collected per batch.")
+@click.option("--priority", type=click.IntRange(0, 2**24 - 1), default=1024, show_default=True,
+              help="Lower runs first; a more urgent batch overtakes.")
+@click.option("--attempts", type=click.IntRange(1, 255), default=3, show_default=True,
+              help="Attempts per job before it fails for good.")
+@click.option("--ttr", type=click.IntRange(1, 86400), default=60, show_default=True,
+              help="beanstalkd time-to-run; workers keep long jobs alive with a heartbeat.")
+@click.option("--time-limit", type=click.FloatRange(0, min_open=True), help="Seconds a job may run.")
+@click.option("--tolerate-failed-deps", is_flag=True, help="Run parents even if some dependencies failed.")
+@click.option("--wait", "wait_", is_flag=True, help="Wait for every parent's outcome, with progress.")
+@click.option("--timeout", type=click.FloatRange(0, min_open=True), help="With --wait: give up after SECONDS (exit 3).")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="With --wait: write JUnit XML here.")
+@click.option("--progress/--no-progress", default=None, help="Live bars (default: only on a terminal).")
+@click.argument("argv", nargs=-1, type=click.UNPROCESSED)
+def submit(config_file: str | None, batch_file: Path | None, batch_id: str | None, priority: int, attempts: int,
+           ttr: int, time_limit: float | None, tolerate_failed_deps: bool, wait_: bool, timeout: float | None,
+           junit: Path | None, progress: bool | None, argv: tuple[str, ...], **flags: Any) -> None:
+    """Submit one job (after --) or a batch file; with --wait, exit 0 only if every parent succeeded."""
+    config = load(config_file, **flags)
+    if bool(argv) == bool(batch_file):
+        raise click.UsageError("give either a job after -- or --batch-file FILE")
+    if (timeout or junit) and not wait_:
+        raise click.UsageError("--timeout and --junit need --wait")
+    try:
+        jobs = read_batch_file(batch_file) if batch_file else [list(argv)]
+    except BatchFileError as exc:
+        raise click.UsageError(str(exc)) from None
+    ctx = job_context(config)
+    for number, job in enumerate(jobs, 1):
+        try:
+            kinds.get(job[0]).validate(job, ctx)
+        except BadJob as exc:
+            where = f"job {number} ({' '.join(job)[:80]})" if len(jobs) > 1 else "job"
+            raise click.UsageError(f"{where}: {exc}") from None
+    batch = batch_id or time.strftime("b%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    queue = connect(config)
+    results = []
+    try:
+        for job in jobs:
+            parent = queue.add_job(job, batch=batch, priority=priority, attempts=attempts, ttr=ttr,
+                                   time_limit=time_limit, tolerate_failed_deps=tolerate_failed_deps)
+            results.append(ParentResult(parent, job))
+    except (JobTooBig, MalformedJob, ValueError) as exc:
+        fail(f"{exc} ({len(results)} of {len(jobs)} jobs were submitted)", ExitCode.USAGE)
+    except BeanstalkdUnreachable as exc:
+        fail(f"{exc} ({len(results)} of {len(jobs)} jobs were submitted)", ExitCode.UNREACHABLE)
+    click.echo(f"batch {batch}: submitted {len(results)} job(s): {' '.join(str(r.parent) for r in results[:20])}"
+               f"{' ...' if len(results) > 20 else ''}")
+    if not wait_:
+        return
+    console = Console()
+    live = is_live_terminal() if progress is None else progress
+    try:
+        finished = wait_for_batch(queue, batch, results, timeout, ProgressView(console, results, live))
+    except BeanstalkdUnreachable as exc:
+        fail(f"{exc} while waiting for batch {batch}", ExitCode.UNREACHABLE)
+    print_summary(console, batch, results)
+    if junit:
+        write_junit(junit, batch, results)
+    if not finished:
+        raise SystemExit(int(ExitCode.TIMED_OUT))
+    raise SystemExit(int(ExitCode.OK if all(r.status == "succeeded" for r in results) else ExitCode.FAILED))
+
+
+@main.command()
+@config_options
+@click.option("--watch", is_flag=True, help="Refresh until interrupted.")
+@click.option("--interval", type=click.FloatRange(0.1), default=2.0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def status(config_file: str | None, watch: bool, interval: float, as_json: bool, **flags: Any) -> None:
+    """Workers, parents waiting on dependencies, jobs left, per-parent progress (the seed's monitor view)."""
+    queue = connect(load(config_file, **flags))
+    console = Console()
+    while True:
+        try:
+            stats = queue.get_stats()
+        except BeanstalkdUnreachable as exc:
+            fail(str(exc), ExitCode.UNREACHABLE)
+        if as_json:
+            click.echo(json.dumps(stats, sort_keys=True))
+        else:
+            w = stats["workers"]
+            console.print(f"workers {w['total']} ({w['busy']} busy, {w['idle']} idle); parents queued "
+                          f"{stats['parents_queued']}, with dependencies {stats['jobs_with_deps']}; "
+                          f"jobs left {stats['jobs_left']}")
+            if stats["parents"]:
+                table = Table("parent", "deps", "done", "working", "idle", "failed", "left")
+                for parent, p in stats["parents"].items():
+                    table.add_row(str(parent), *(str(p[k]) for k in ("deps", "done", "working", "idle", "failed",
+                                                                     "left")))
+                console.print(table)
+        if not watch:
+            return
+        time.sleep(interval)
+
+
+@main.command()
+@config_options
+@click.option("--json", "as_json", is_flag=True, help="One JSON record per line.")
+def failed(config_file: str | None, as_json: bool, **flags: Any) -> None:
+    """List failed parents and jobs set aside, with their reasons."""
+    queue = connect(load(config_file, **flags))
+    records = queue.failed()
+    if as_json:
+        for record in records:
+            click.echo(json.dumps({"id": record.id, **record.body}, sort_keys=True))
+        return
+    table = Table("record", "job", "batch", "command", "reason", title=f"{len(records)} failed")
+    for record in records:
+        envelope = record.body.get("envelope") or {}
+        command = " ".join(envelope.get("params", [])) or f"(set aside from {record.body.get('tube')})"
+        table.add_row(str(record.id), str(record.body.get("job")), str(record.body.get("batch", "")),
+                      command[:80], str(record.body.get("reason", ""))[:200])
+    Console().print(table)
+
+
+@main.command()
+@config_options
+@click.option("--all", "all_", is_flag=True, help="Retry every failed record.")
+@click.argument("records", nargs=-1, type=int)
+def retry(config_file: str | None, all_: bool, records: tuple[int, ...], **flags: Any) -> None:
+    """Retry failed records (ids from `failed`): failed parents are submitted again, set-aside jobs kicked."""
+    if bool(records) == all_:
+        raise click.UsageError("give record ids or --all")
+    queue = connect(load(config_file, **flags))
+    ids = [r.id for r in queue.failed()] if all_ else list(records)
+    code = ExitCode.OK
+    for record_id in ids:
+        try:
+            new_id = queue.retry(record_id)
+        except (MalformedJob, JobTooBig) as exc:
+            click.echo(f"record {record_id}: cannot retry: {exc}", err=True)
+            code = ExitCode.FAILED
+            continue
+        if new_id is None:
+            click.echo(f"record {record_id}: not found (already retried?)", err=True)
+            code = ExitCode.FAILED
+        else:
+            click.echo(f"record {record_id}: retrying as job {new_id}")
+    raise SystemExit(int(code))
+
+
+@main.command()
+@config_options
+@click.argument("parents", nargs=-1, type=int, required=True)
+def cancel(config_file: str | None, parents: tuple[int, ...], **flags: Any) -> None:
+    """Cancel parents; their pending dependencies are removed too."""
+    queue = connect(load(config_file, **flags))
+    code = ExitCode.OK
+    for parent in parents:
+        try:
+            found = queue.cancel(parent)
+        except (NotCancellable, MalformedJob) as exc:
+            click.echo(f"parent {parent}: {exc}", err=True)
+            code = ExitCode.FAILED
+            continue
+        click.echo(f"parent {parent}: {'cancelled' if found else 'not found (already finished?)'}")
+        if not found:
+            code = ExitCode.FAILED
+    raise SystemExit(int(code))

@@ -1,0 +1,79 @@
+"""The end of a wait: a summary table for people and JUnit XML for CI systems."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+@dataclass
+class ParentResult:
+    """One submitted parent and how it ended (``status`` is pending until an outcome arrives)."""
+
+    parent: int
+    argv: list[str]
+    status: str = "pending"
+    outcome: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def command(self) -> str:
+        return " ".join(self.argv)
+
+    @property
+    def reason(self) -> str:
+        return str(self.outcome.get("reason", ""))
+
+    @property
+    def seconds(self) -> float:
+        start, end = self.outcome.get("submitted"), self.outcome.get("finished")
+        return max(0.0, float(end) - float(start)) if start and end else 0.0
+
+
+def summary_table(batch: str, results: list[ParentResult]) -> Table:
+    table = Table(title=f"batch {batch}", title_justify="left")
+    for column in ("parent", "status", "deps", "failed deps", "seconds", "command", "reason"):
+        table.add_column(column, overflow="fold")
+    styles = {"succeeded": "green", "failed": "red", "timed out": "yellow", "cancelled": "yellow", "lost": "red"}
+    for r in results:
+        table.add_row(str(r.parent), f"[{styles.get(r.status, '')}]{r.status}", str(r.outcome.get("deps", "")),
+                      str(r.outcome.get("failed_count", "")), f"{r.seconds:.1f}", r.command[:80], r.reason[:200])
+    return table
+
+
+def print_summary(console: Console, batch: str, results: list[ParentResult]) -> None:
+    console.print(summary_table(batch, results))
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    console.print("; ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+
+
+def write_junit(path: Path, batch: str, results: list[ParentResult]) -> None:
+    """One test case per parent; failures carry the reason and the failed dependencies."""
+    failures = sum(r.status in ("failed", "lost") for r in results)
+    errors = sum(r.status == "timed out" for r in results)
+    skipped = sum(r.status == "cancelled" for r in results)
+    suite = ET.Element("testsuite", name=f"wndchrm-queue batch {batch}", tests=str(len(results)),
+                       failures=str(failures), errors=str(errors), skipped=str(skipped),
+                       time=f"{sum(r.seconds for r in results):.3f}")
+    for r in results:
+        case = ET.SubElement(suite, "testcase", classname=f"wndchrm-queue.{batch}",
+                             name=f"{r.parent}: {r.command[:200]}", time=f"{r.seconds:.3f}")
+        if r.status in ("failed", "lost"):
+            failure = ET.SubElement(case, "failure", message=r.reason[:500] or r.status, type=r.status)
+            lines = [f"dependency {d.get('dep')}: {d.get('command', '')}: {d.get('reason', '')}"
+                     for d in r.outcome.get("failed_deps") or []]
+            failure.text = "\n".join([r.reason, *lines])
+        elif r.status == "timed out":
+            ET.SubElement(case, "error", message="timed out waiting for the outcome", type="timeout")
+        elif r.status == "cancelled":
+            ET.SubElement(case, "skipped", message=r.reason[:500])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

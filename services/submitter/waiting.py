@@ -1,0 +1,105 @@
+"""Waiting for a batch: collect outcome records, show progress, notice parents that vanished."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from depqueue import DepQueue
+from depqueue.records import Record
+from services.submitter.report import ParentResult
+
+#: Polls in a row that a parent may be gone without an outcome before it counts as lost.
+LOST_AFTER_POLLS = 5
+#: At most this many parents get a bar of their own; the overall bar counts them all.
+MAX_BARS = 15
+
+
+class ProgressView:
+    """A live bar per parent on a terminal; a plain line every few seconds in a CI log."""
+
+    def __init__(self, console: Console, results: list[ParentResult], live: bool, every: float = 10.0) -> None:
+        self.console = console
+        self.live = live
+        self.every = every
+        self.last_line = 0.0
+        self.progress: Progress | None = None
+        self.tasks: dict[int, TaskID] = {}
+        if live:
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TextColumn("{task.fields[state]}"), TimeElapsedColumn(), console=console)
+            self.overall = self.progress.add_task("all parents", total=len(results), state="")
+            for r in results[:MAX_BARS]:
+                self.tasks[r.parent] = self.progress.add_task(f"{r.parent} {r.command[:40]}", total=None,
+                                                              state="queued")
+            self.progress.start()
+
+    def update(self, results: list[ParentResult], deps: dict[int, tuple[int, int, str]], start: float) -> None:
+        finished = sum(r.status != "pending" for r in results)
+        failed = sum(r.status in ("failed", "lost") for r in results)
+        if self.progress is not None:
+            self.progress.update(self.overall, completed=finished, state=f"{failed} failed" if failed else "")
+            for r in results:
+                if r.parent in self.tasks:
+                    done, total, state = deps.get(r.parent, (0, 0, r.status))
+                    state = r.status if r.status != "pending" else state
+                    self.progress.update(self.tasks[r.parent], completed=done, total=total or None, state=state)
+            return
+        now = time.monotonic()
+        if now - self.last_line >= self.every or finished == len(results):
+            self.last_line = now
+            done = sum(d[0] for d in deps.values())
+            total = sum(d[1] for d in deps.values())
+            print(f"[{now - start:6.0f}s] parents {finished}/{len(results)} finished ({failed} failed); "
+                  f"dependencies of running parents {done}/{total} done", flush=True)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def wait_for_batch(queue: DepQueue, batch: str, results: list[ParentResult], timeout: float | None,
+                   view: ProgressView, poll: float = 0.5, clock: Callable[[], float] = time.monotonic) -> bool:
+    """Fill in each result's outcome; False when the timeout ran out first."""
+    by_id = {r.parent: r for r in results}
+    held: list[Record] = []
+    gone: dict[int, int] = {}
+    start = clock()
+    try:
+        while True:
+            for record in queue.collect_outcomes(batch):
+                held.append(record)
+                result = by_id.get(int(record.body.get("parent", -1)))
+                if result is not None and result.status == "pending":
+                    result.status, result.outcome = str(record.body.get("status", "failed")), record.body
+            waiting = [r for r in results if r.status == "pending"]
+            deps: dict[int, tuple[int, int, str]] = {}
+            for r in waiting:
+                progress = queue.parent_progress(r.parent)
+                deps[r.parent] = (progress.deps.get("done", 0), progress.deps.get("total", 0), progress.state)
+                gone[r.parent] = gone.get(r.parent, 0) + 1 if progress.state == "finished" else 0
+                if gone[r.parent] >= LOST_AFTER_POLLS:
+                    r.status = "lost"
+                    r.outcome = {"reason": "the parent left the queue without an outcome record"}
+            view.update(results, deps, start)
+            if all(r.status != "pending" for r in results):
+                return True
+            if timeout is not None and clock() - start > timeout:
+                for r in results:
+                    if r.status == "pending":
+                        r.status = "timed out"
+                return False
+            time.sleep(poll)
+    finally:
+        view.close()
+        mine = {r.parent for r in results}
+        queue.finish_outcomes([h for h in held if h.body.get("parent") in mine], consume=True)
+        queue.finish_outcomes([h for h in held if h.body.get("parent") not in mine], consume=False)
+
+
+def is_live_terminal() -> bool:
+    return sys.stdout.isatty()

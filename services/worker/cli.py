@@ -1,0 +1,38 @@
+"""``wndchrm-worker``: runs a pool of worker processes for the registered job kinds."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import click
+
+from depqueue import QueueMain
+from depqueue.pool import setup_logging
+from services.common import config_options, job_context, load
+from services.worker.dispatch import KindDispatcher
+from services.worker.kinds import builtin
+
+log = logging.getLogger("wndchrm.worker")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": None})
+@config_options
+@click.option("-p", "--processes", "num_workers", type=click.IntRange(1, 512),
+              help="Worker processes [NUM_WORKERS]; default: the CPUs this container may use.")
+@click.option("--log", "worker_log", type=click.Path(dir_okay=False), help="Log file [WORKER_LOG]; default stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def main(config_file: str | None, verbose: bool, **flags: Any) -> None:
+    """Run worker processes that serve the wndchrm queue until SIGTERM (drain) or SIGINT."""
+    config = load(config_file, **flags)
+    setup_logging(config.worker_log, verbose)
+    log.info("job kinds: %s; data root %s", ", ".join(sorted(builtin.REGISTRY)), config.data_root)
+    dispatcher = KindDispatcher(job_context(config))
+
+    def reload() -> Any:
+        return load(config_file, **flags)
+
+    pool = QueueMain(dispatcher.run_job_callback, dispatcher.add_job_deps_callback, config,
+                     reload_config=reload)
+    pool.launch_workers()
+    raise SystemExit(pool.wait())

@@ -1,0 +1,20 @@
+"""The worker role's two depqueue callbacks: each job goes to the registered kind its argv[0] names."""
+
+from __future__ import annotations
+
+from depqueue import DepQueue
+from services.worker import kinds
+from services.worker.kinds import JobContext
+
+
+class KindDispatcher:
+    """Routes ``run_job_callback`` and ``add_job_deps_callback`` to job kinds; never runs a program."""
+
+    def __init__(self, ctx: JobContext) -> None:
+        self.ctx = ctx
+
+    def run_job_callback(self, queue: DepQueue, job_id: int, job_params: list[str]) -> None:
+        kinds.get(job_params[0]).run(queue, job_id, job_params, self.ctx)
+
+    def add_job_deps_callback(self, queue: DepQueue, dep_tube: str, job_id: int, job_params: list[str]) -> int:
+        return kinds.get(job_params[0]).expand(queue, dep_tube, job_id, job_params, self.ctx)
