@@ -13,8 +13,15 @@ job itself runs once, after the last one. The seed's API::
 from depqueue.config import Config, load_config
 from depqueue.envelope import Envelope
 from depqueue.errors import (
-    BadJob, BeanstalkdUnreachable, ConfigError, DepQueueError, JobTooBig, MalformedJob, NotCancellable,
-    RetryLater, TimeLimitExceeded,
+    BadJob,
+    BeanstalkdUnreachable,
+    ConfigError,
+    DepQueueError,
+    JobTooBig,
+    MalformedJob,
+    NotCancellable,
+    RetryLater,
+    TimeLimitExceeded,
 )
 from depqueue.hooks import WorkerHooks
 from depqueue.pool import QueueMain

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from depqueue import defaults
@@ -58,11 +58,18 @@ class Envelope:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        body = {"v": VERSION, **asdict(self)}
-        return {k: v for k, v in body.items() if v is not None}
+        body: dict[str, Any] = {"v": VERSION}
+        for name in _FIELDS:  # not dataclasses.asdict: its deep copy is most of the cost of a put
+            value = getattr(self, name)
+            if value is not None:
+                body[name] = list(value) if name == "params" else value
+        return body
 
     def encode(self, max_size: int | None = None) -> bytes:
         return encode_record(self.to_dict(), max_size)
+
+
+_FIELDS = tuple(f.name for f in fields(Envelope))
 
 
 def encode_record(record: dict[str, Any], max_size: int | None = None) -> bytes:

@@ -7,6 +7,7 @@ unable to do while job code runs in C: the hard time limit and the end of a drai
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -81,10 +82,9 @@ class Heartbeat:
                 log.error("job %d ignored its time limit; exiting so it is handed on", held.job_id)
                 os._exit(EXIT_TIME_LIMIT)
             if now - max(last_touch, held.started) >= max(held.ttr / 3.0, 0.5):
-                try:
+                # If the connection is gone the main thread finds out and reconnects; the job comes back.
+                with contextlib.suppress(BeanstalkdUnreachable):
                     self.conn.touch(held.job_id)
-                except BeanstalkdUnreachable:
-                    pass  # the main thread finds out and reconnects; the job comes back by itself
                 last_touch = now
 
     def _hand_back(self, held: Held) -> None:

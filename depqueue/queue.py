@@ -13,11 +13,22 @@ from typing import Any
 
 from depqueue import defaults, tubes
 from depqueue.connection import Connection, pending
-from depqueue.envelope import Envelope, check_limits, decode_record, envelope_from_record
+from depqueue.envelope import Envelope, check_limits, decode_record, encode_record, envelope_from_record
 from depqueue.errors import MalformedJob, NotCancellable
 from depqueue.records import (
-    Record, dep_counts, put_record, purge, read_all, read_depfails, read_manifest, reserve_all,
+    Record,
+    dep_counts,
+    purge,
+    put_record,
+    read_all,
+    read_depfails,
+    read_manifest,
+    reserve_all,
 )
+
+
+#: Dependencies sent to beanstalkd in one write during an expansion.
+PUT_BATCH = 256
 
 
 @dataclass
@@ -27,7 +38,9 @@ class Expansion:
     parent: int
     envelope: Envelope
     dep_tube: str
+    template: dict[str, Any]
     count: int = 0
+    buffer: list[bytes] = field(default_factory=list)
 
 
 @dataclass
@@ -108,27 +121,42 @@ class DepQueue:
         body = envelope.encode(self.max_job_size)
         return self.conn.put(self.tube, body, priority=envelope.wire_priority, delay=delay, ttr=envelope.ttr)
 
-    def add_dependent_job(self, dep_tube: str, params: list[str]) -> int:
-        """Add one dependency to the parent whose ``dep_tube`` this is; returns its job id.
+    def add_dependent_job(self, dep_tube: str, params: list[str]) -> None:
+        """Add one dependency to the parent whose ``dep_tube`` this is.
 
         Called from ``add_job_deps_callback``; the dependency inherits the parent's batch, priority and
-        retry policy.
+        retry policy. During an expansion puts are sent in pipelined batches (see ``flush``).
         """
+        params = [str(p) for p in params]
+        if not params:
+            raise MalformedJob("a dependency's params must not be empty")
         expansion = self.expansion
         if expansion is not None and expansion.dep_tube == dep_tube:
-            envelope = expansion.envelope.for_dependency(params, expansion.parent, self.tube)
-        else:
-            parent = tubes.parent_of(self.tube, dep_tube)
-            if parent is None:
-                raise ValueError(f"{dep_tube!r} is not a dependency tube of {self.tube!r}")
-            envelope = Envelope(params=[]).for_dependency(params, parent, self.tube)
-        if not envelope.params:
-            raise MalformedJob("a dependency's params must not be empty")
-        body = envelope.encode(self.max_job_size)
-        job_id = self.conn.put(dep_tube, body, priority=envelope.wire_priority, ttr=envelope.ttr)
-        if expansion is not None:
+            body = encode_record({**expansion.template, "params": params}, self.max_job_size)
+            expansion.buffer.append(body)
             expansion.count += 1
-        return job_id
+            if len(expansion.buffer) >= PUT_BATCH:
+                self.flush()
+            return
+        parent = tubes.parent_of(self.tube, dep_tube)
+        if parent is None:
+            raise ValueError(f"{dep_tube!r} is not a dependency tube of {self.tube!r}")
+        envelope = Envelope(params=[]).for_dependency(params, parent, self.tube)
+        self.conn.put(dep_tube, envelope.encode(self.max_job_size), priority=envelope.wire_priority,
+                      ttr=envelope.ttr)
+
+    def begin_expansion(self, parent: int, envelope: Envelope, dep_tube: str) -> Expansion:
+        """Route ``add_dependent_job`` calls for ``dep_tube`` into this parent's expansion."""
+        template = envelope.for_dependency(["-"], parent, self.tube).to_dict()
+        self.expansion = Expansion(parent, envelope, dep_tube, template)
+        return self.expansion
+
+    def flush(self) -> None:
+        """Send the buffered dependencies of the current expansion."""
+        expansion = self.expansion
+        if expansion is not None and expansion.buffer:
+            bodies, expansion.buffer = expansion.buffer, []
+            self.conn.put_many(expansion.dep_tube, bodies, expansion.envelope.wire_priority, expansion.envelope.ttr)
 
     # -- reading --------------------------------------------------------------------------------------
     def dep_tube(self, parent: int) -> str:

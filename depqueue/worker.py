@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import signal
 import socket
 import time
@@ -33,14 +34,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from depqueue import defaults, tubes
-from depqueue.connection import Job, pending
+from depqueue.connection import Connection, Job, pending
 from depqueue.envelope import Envelope, decode_record, describe, envelope_from_record, shorten
 from depqueue.errors import BadJob, BeanstalkdUnreachable, MalformedJob, RetryLater, TimeLimitExceeded
 from depqueue.heartbeat import EXIT_OK, Heartbeat
 from depqueue.hooks import WorkerHooks
-from depqueue.queue import DepQueue, Expansion
+from depqueue.queue import DepQueue
 from depqueue.records import (
-    RECORD_PRIORITY, Record, failed_dep_summary, purge, put_record, read_depfails, read_manifest,
+    RECORD_PRIORITY,
+    Record,
+    failed_dep_summary,
+    purge,
+    put_record,
+    read_depfails,
+    read_manifest,
     write_manifest,
 )
 
@@ -108,10 +115,10 @@ class Worker:
         self.next_refresh = 0.0
         self.next_sweep = 0.0
         self.tube_priority: dict[str, int] = {}
-        self.name = f"{socket.gethostname()}:{__import__('os').getpid()}"
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
 
     @property
-    def conn(self):  # type: ignore[no-untyped-def]
+    def conn(self) -> Connection:
         return self.queue.conn
 
     # -- the loop -------------------------------------------------------------------------------------
@@ -183,7 +190,7 @@ class Worker:
             candidates.append((self.tube_priority[name], parent, name))
         for gone in set(self.tube_priority) - names:
             del self.tube_priority[gone]
-        chosen = []
+        chosen: list[str] = []
         for _, _, name in sorted(candidates):
             if len(chosen) >= self.settings.max_watched_dep_tubes:
                 break
@@ -252,7 +259,7 @@ class Worker:
         return failures + crashes + 1, crashes
 
     def _call(self, job: Job, envelope: Envelope, stats: dict[str, Any], job_type: str,
-              fn: Callable[[], Any]) -> Result:
+              fn: Callable[[], Any], *, attempt: int, expanding: bool = False) -> Result:
         kind = envelope.params[0][:40]
         self.hooks.on_job_start(kind, job_type)
         self.heartbeat.hold(job.id, envelope.ttr, int(stats["pri"]), envelope.time_limit)
@@ -271,7 +278,8 @@ class Worker:
             result = Result("error", reason=shorten(f"{type(exc).__name__}: {exc}"))
         finally:
             self.heartbeat.drop()
-        outcome = {"ok": "succeeded", "later": "handed_back", "bad": "failed", "error": "failed"}[result.status]
+        outcome = {"ok": "expanded" if expanding else "succeeded", "later": "handed_back", "bad": "failed",
+                   "error": "retried" if attempt < envelope.attempts else "failed"}[result.status]
         self.hooks.on_job_end(kind, job_type, outcome, time.monotonic() - started)
         return result
 
@@ -303,11 +311,11 @@ class Worker:
         log.info("dep %d of parent %d started, attempt %d/%d: %s", job.id, parent, attempt, envelope.attempts,
                  describe(envelope.params))
         result = self._call(job, envelope, stats, "dep",
-                            lambda: self.run_job_callback(self.queue, job.id, envelope.params))
+                            lambda: self.run_job_callback(self.queue, job.id, envelope.params), attempt=attempt)
         if result.status == "ok":
-            self.conn.delete(job.id)
+            _, dep_stats = self.conn.delete_then_stats_tube(job.id, dep_tube)
             log.info("dep %d of parent %d done", job.id, parent)
-            self._fan_in(parent, dep_tube)
+            self._claim_if_drained(parent, dep_stats)
         elif not self._retry_or(job, envelope, stats, result, attempt, "dep"):
             self._dep_failed(job, envelope, parent, dep_tube, result.reason)
 
@@ -321,8 +329,12 @@ class Worker:
         self._fan_in(parent, dep_tube)
 
     def _fan_in(self, parent: int, dep_tube: str) -> None:
-        """If that was the last dependency, claim the parent and run it. Losing the claim is normal."""
-        if pending(self.conn.stats_tube(dep_tube)) > 0:
+        """If the dependency tube has drained, claim the parent and run it."""
+        self._claim_if_drained(parent, self.conn.stats_tube(dep_tube))
+
+    def _claim_if_drained(self, parent: int, dep_stats: dict[str, Any] | None) -> None:
+        """``dep_stats`` taken after our own delete: if nothing is left, claim the parent (losing is normal)."""
+        if pending(dep_stats) > 0:
             return
         job = self.conn.reserve_job(parent)
         if job is not None:
@@ -352,10 +364,15 @@ class Worker:
                 log.warning("parent %d: removed %d dependencies of an interrupted expansion", job.id, removed)
         log.info("parent %d expanding, attempt %d/%d: %s", job.id, attempt, envelope.attempts,
                  describe(envelope.params))
-        expansion = self.queue.expansion = Expansion(job.id, envelope, dep_tube)
+        expansion = self.queue.begin_expansion(job.id, envelope, dep_tube)
+
+        def expand() -> Any:
+            count = self.add_job_deps_callback(self.queue, dep_tube, job.id, envelope.params)
+            self.queue.flush()
+            return count
+
         try:
-            result = self._call(job, envelope, stats, "job",
-                                lambda: self.add_job_deps_callback(self.queue, dep_tube, job.id, envelope.params))
+            result = self._call(job, envelope, stats, "job", expand, attempt=attempt, expanding=True)
         finally:
             self.queue.expansion = None
         if result.status != "ok":
@@ -392,7 +409,7 @@ class Worker:
         self.queue.failed_deps = failed_dep_summary(depfails)
         try:
             result = self._call(job, envelope, stats, "job",
-                                lambda: self.run_job_callback(self.queue, job.id, envelope.params))
+                                lambda: self.run_job_callback(self.queue, job.id, envelope.params), attempt=attempt)
         finally:
             self.queue.failed_deps = []
         if result.status == "ok":

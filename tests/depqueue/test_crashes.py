@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from depqueue import DepQueue
-from depqueue.records import write_manifest
 from depqueue.envelope import decode
+from depqueue.records import write_manifest
 from tests.conftest import Beanstalkd
 from tests.queue_helpers import WorkerPool, starts, wait_outcomes, wait_until
 
@@ -57,7 +57,7 @@ def test_kill_9_while_running_the_parent(beanstalkd: Beanstalkd, data_root: Path
     queue = DepQueue(port=beanstalkd.port)
     out = data_root / "r"
     parent = queue.add_job(["demo", "fanout", "3", str(out), "--run-sleep", "3"], batch="r", attempts=3)
-    with WorkerPool(beanstalkd.port, data_root, tmp_path / "w.log", processes=2) as pool:
+    with WorkerPool(beanstalkd.port, data_root, tmp_path / "w.log", processes=2):
         wait_until(lambda: starts(out / "parent-starts.log"), 20, "the parent to start")
         runner = int(starts(out / "parent-starts.log")[0].split()[1])
         os.kill(runner, signal.SIGKILL)
@@ -85,7 +85,7 @@ def test_sigterm_drains_a_running_job(beanstalkd: Beanstalkd, data_root: Path, t
     queue = DepQueue(port=beanstalkd.port)
     parent = queue.add_job(["demo", "write", str(data_root / "slow.txt"), "done", "--sleep", "2"], batch="d")
     pool = WorkerPool(beanstalkd.port, data_root, tmp_path / "w.log", processes=1)
-    wait_until(lambda: "started" in pool.log_text(), 15, "the job to start")
+    wait_until(lambda: f"parent {parent} started" in pool.log_text(), 15, "the job to start")
     pool.signal(signal.SIGTERM)
     assert pool.process.wait(30) == 0
     assert (data_root / "slow.txt").read_text() == "done"
@@ -98,7 +98,7 @@ def test_sigterm_past_the_grace_period_hands_the_job_back(beanstalkd: Beanstalkd
     parent = queue.add_job(["demo", "write", str(data_root / "long.txt"), "done", "--sleep", "60"], batch="h",
                            attempts=1)
     pool = WorkerPool(beanstalkd.port, data_root, tmp_path / "w.log", processes=1, GRACE_PERIOD="1")
-    wait_until(lambda: "started" in pool.log_text(), 15, "the job to start")
+    wait_until(lambda: f"parent {parent} started" in pool.log_text(), 15, "the job to start")
     began = time.monotonic()
     pool.signal(signal.SIGTERM)
     pool.process.wait(30)
@@ -107,7 +107,7 @@ def test_sigterm_past_the_grace_period_hands_the_job_back(beanstalkd: Beanstalkd
     info = queue.conn.stats_job(parent)
     assert info is not None and info["state"] == "ready"  # back in the queue, not lost, no attempt spent
     with WorkerPool(beanstalkd.port, data_root, tmp_path / "w2.log", processes=1, GRACE_PERIOD="1"):
-        wait_until(lambda: "started" in (tmp_path / "w2.log").read_text(), 15, "another worker to take it")
+        wait_until(lambda: f"parent {parent} started" in (tmp_path / "w2.log").read_text(), 15, "another worker to take it")
     # attempts=1 and it was handed back once: a hand-back is not a failed attempt
     assert "out of attempts" not in (tmp_path / "w2.log").read_text()
 

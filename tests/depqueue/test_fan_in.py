@@ -72,12 +72,12 @@ def test_reserve_job_claim_has_exactly_one_winner(beanstalkd: Beanstalkd) -> Non
         barrier = threading.Barrier(len(claimants))
         wins: list[int] = []
 
-        def claim(conn: Connection) -> None:
+        def claim(conn: Connection, barrier: threading.Barrier, job_id: int, wins: list[int]) -> None:
             barrier.wait()
             if conn.reserve_job(job_id) is not None:
                 wins.append(1)
 
-        threads = [threading.Thread(target=claim, args=(c,)) for c in claimants]
+        threads = [threading.Thread(target=claim, args=(c, barrier, job_id, wins)) for c in claimants]
         for t in threads:
             t.start()
         for t in threads:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import monitor_queue_state as q
 import pytest
-from conftest import Beanstalkd
 from prometheus_client import CollectorRegistry
 
+import tests.monitor.monitor_queue_state as q
 from services.monitor.collector import QueueCollector
 from services.monitor.snapshot import Reader
+from tests.conftest import Beanstalkd
 
 T = "wndchrm"
 
@@ -24,7 +24,7 @@ def state(beanstalkd: Beanstalkd) -> Iterator[q.DemoQueue]:
 
 def scrape(beanstalkd: Beanstalkd, max_parents: int = 200) -> tuple[CollectorRegistry, QueueCollector]:
     registry = CollectorRegistry()
-    collector = QueueCollector(Reader(*beanstalkd.address, T), max_parents=max_parents, registry=registry)
+    collector = QueueCollector(Reader(beanstalkd.host, beanstalkd.port, T), max_parents=max_parents, registry=registry)
     return registry, collector
 
 
@@ -161,3 +161,19 @@ def test_beanstalkd_down_is_up_zero_not_an_error(beanstalkd: Beanstalkd) -> None
     up = samples(registry)
     assert (up["wndchrm_queue_beanstalkd_up"], up["wndchrm_queue_depth"]) == (1, 0)
     assert up["wndchrm_queue_scrape_errors_total"] == 1
+
+
+def test_the_monitor_keeps_no_tube_alive_and_skips_empty_ones(beanstalkd: Beanstalkd,
+                                                             state: q.DemoQueue) -> None:
+    registry, _ = scrape(beanstalkd)
+    assert value(registry, "parents_active") == 3
+    c = state.clients[0]
+    # Parent B finishes: its manifest goes, but a worker still watches the empty tube for a while.
+    watcher = beanstalkd.client(watch=[f"{T}-deps-{state.b}"])
+    c.use(f"{T}-deps-{state.b}")
+    c.delete(c.peek_buried())
+    c.use("default")
+    assert value(registry, "parents_active") == 2
+    assert value(registry, "parent_dependencies", parent=str(state.b), batch="b1") is None
+    watcher.close()
+    assert f"{T}-deps-{state.b}" not in c.tubes()  # the monitor's own connection did not pin it

@@ -17,14 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import monitor_queue_state as q
 import pytest
 import yaml
-from conftest import Beanstalkd, free_port
-from monitor_promql import ROOT, RULES, autoscaling_queries, dashboard_expressions, rules
 from prometheus_client import CollectorRegistry, start_http_server
 
+import tests.monitor.monitor_queue_state as q
 from services.worker.metrics import WorkerMetrics
+from tests.conftest import Beanstalkd, free_port
+from tests.monitor.monitor_promql import ROOT, RULES, autoscaling_queries, dashboard_expressions, rules
 
 T = "wndchrm"
 

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from monitor_promql import (
+
+from services.monitor.grafana import build_dashboard
+from tests.monitor.monitor_promql import (
     COMPONENTS,
     PROMETHEUS,
     RULES,
@@ -18,8 +20,6 @@ from monitor_promql import (
     dashboard_expressions,
     rules,
 )
-
-from services.monitor.grafana import build_dashboard
 
 
 def promtool(*args: str, cwd: Path = PROMETHEUS) -> str:

@@ -11,11 +11,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import free_port
 from prometheus_client import CollectorRegistry, values
 
 from services.worker import metrics
 from services.worker.metrics import WorkerMetrics
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,3 +130,42 @@ def test_registry_needs_a_directory(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(metrics.ENV, raising=False)
     with pytest.raises(ValueError, match="PROMETHEUS_MULTIPROC_DIR"):
         metrics.metrics_registry()
+
+
+POOL = textwrap.dedent("""
+    import multiprocessing, os, sys
+    import prometheus_client  # imported before the directory is known, as in a real worker CLI
+    from services.worker import metrics
+
+    def child():
+        hooks = metrics.WorkerMetrics()
+        hooks.on_worker_start()
+        for _ in range(3):
+            hooks.on_job_start("wndchrm", "dep")
+            hooks.on_job_end("wndchrm", "dep", "succeeded", 1.5)
+
+    metrics.prepare_multiprocess_dir(sys.argv[1])
+    context = multiprocessing.get_context("fork")
+    pids = []
+    for _ in range(2):
+        process = context.Process(target=child)
+        process.start()
+        process.join()
+        pids.append(process.pid)
+        metrics.mark_process_dead(process.pid)
+    registry = metrics.metrics_registry()
+    labels = {"kind": "wndchrm", "job_type": "dep", "outcome": "succeeded"}
+    print(registry.get_sample_value("wndchrm_worker_jobs_total", labels),
+          registry.get_sample_value("wndchrm_worker_processes"))
+""")
+
+
+def test_forked_pool_after_a_late_prepare(tmp_path: Path) -> None:
+    """The pool's order: prometheus_client already imported, then prepare, then fork, then mark dead."""
+    env = {k: v for k, v in os.environ.items() if k != metrics.ENV}
+    env["PYTHONPATH"] = str(ROOT)
+    result = subprocess.run([sys.executable, "-c", POOL, str(tmp_path / "prom")], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    # Both children's jobs counted; no process left alive in the livesum gauge.
+    assert result.stdout.split() == ["6.0", "None"]

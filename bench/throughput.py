@@ -1,0 +1,114 @@
+"""Trivial dependencies through depqueue against a raw greenstalk put/reserve/delete loop, same server, same run.
+
+    python bench/throughput.py [--deps 20000] [--processes 2] [--no-binlog]
+
+Raw: one process puts N jobs, then P processes reserve and delete until the tube is empty.
+depqueue: one parent whose add_job_deps_callback adds N dependencies that do nothing, run by a
+QueueMain pool of P processes, from add_job to the parent's outcome record.
+Goal (issue): depqueue at least 0.5 of raw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import greenstalk
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._server import beanstalkd  # noqa: E402
+from depqueue import Config, DepQueue, QueueMain  # noqa: E402
+from depqueue.pool import setup_logging  # noqa: E402
+
+
+def raw_consumer(port: int, tube: str) -> None:
+    client = greenstalk.Client(("127.0.0.1", port), watch=tube)
+    while True:
+        try:
+            job = client.reserve(timeout=1)
+        except greenstalk.TimedOutError:
+            return
+        client.delete(job)
+
+
+def raw(port: int, n: int, processes: int) -> float:
+    tube = "raw"
+    start = time.perf_counter()
+    producer = greenstalk.Client(("127.0.0.1", port), use=tube)
+    body = json.dumps({"v": 1, "type": "dep", "params": ["noop"], "parent": 1, "parent_tube": "x"})
+    consumers = [multiprocessing.Process(target=raw_consumer, args=(port, tube)) for _ in range(processes)]
+    for c in consumers:
+        c.start()
+    for _ in range(n):
+        producer.put(body)
+    while producer.stats_tube(tube)["current-jobs-ready"] + producer.stats_tube(tube)["current-jobs-reserved"]:
+        time.sleep(0.005)
+    elapsed = time.perf_counter() - start
+    for c in consumers:
+        c.join()
+    producer.close()
+    return elapsed
+
+
+N_DEPS = 0
+
+
+def run_job(queue: DepQueue, job_id: int, params: list[str]) -> None:
+    """Trivial: the work is nothing, so only the queue's overhead is measured."""
+
+
+def add_deps(queue: DepQueue, dep_tube: str, job_id: int, params: list[str]) -> int:
+    for i in range(N_DEPS):
+        queue.add_dependent_job(dep_tube, ["noop", str(i)])
+    return N_DEPS
+
+
+def through_depqueue(port: int, n: int, processes: int, log: Path) -> float:
+    global N_DEPS
+    N_DEPS = n
+    setup_logging(str(log))
+    config = Config(beanstalkd_port=port, beanstalkd_tube="bench", num_workers=processes)
+    pool = QueueMain(run_job, add_deps, config)
+    start = time.perf_counter()
+    parent = pool.queue.add_job(["noop"], batch="bench")
+    pool.launch_workers()
+    waiter = DepQueue(port=port, tube="bench")
+    while not [r for r in waiter.collect_outcomes("bench") if r.body["parent"] == parent]:
+        time.sleep(0.002)
+    elapsed = time.perf_counter() - start
+    pool.stop()
+    logging.getLogger().handlers.clear()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--deps", type=int, default=20000)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--no-binlog", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    with beanstalkd(binlog=not args.no_binlog) as port, tempfile.TemporaryDirectory() as tmp:
+        raw_s = raw(port, args.deps, args.processes)
+        dq_s = through_depqueue(port, args.deps, args.processes, Path(tmp) / "worker.log")
+    figures = {"deps": args.deps, "processes": args.processes, "binlog": not args.no_binlog,
+               "raw_seconds": round(raw_s, 3), "raw_jobs_per_s": round(args.deps / raw_s),
+               "depqueue_seconds": round(dq_s, 3), "depqueue_jobs_per_s": round(args.deps / dq_s),
+               "ratio": round(raw_s / dq_s, 3)}
+    print(f"{'':12}{'seconds':>10}{'jobs/s':>10}")
+    print(f"{'raw':12}{raw_s:10.2f}{args.deps / raw_s:10.0f}")
+    print(f"{'depqueue':12}{dq_s:10.2f}{args.deps / dq_s:10.0f}")
+    print(f"ratio depqueue/raw throughput: {raw_s / dq_s:.2f} (goal >= 0.5)")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

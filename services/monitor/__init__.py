@@ -1,0 +1,1 @@
+"""wndchrm-monitor: the queue's state in beanstalkd as Prometheus metrics, plus the monitoring config."""
