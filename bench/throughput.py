@@ -23,9 +23,9 @@ import greenstalk
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._server import beanstalkd  # noqa: E402
-from depqueue import Config, DepQueue, QueueMain  # noqa: E402
-from depqueue.pool import setup_logging  # noqa: E402
+from bench._server import beanstalkd
+from depqueue import Config, DepQueue, QueueMain
+from depqueue.pool import setup_logging
 
 
 def raw_consumer(port: int, tube: str) -> None:

@@ -26,7 +26,6 @@ from depqueue.records import (
     reserve_all,
 )
 
-
 #: Dependencies sent to beanstalkd in one write during an expansion.
 PUT_BATCH = 256
 

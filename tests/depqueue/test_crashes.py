@@ -107,7 +107,8 @@ def test_sigterm_past_the_grace_period_hands_the_job_back(beanstalkd: Beanstalkd
     info = queue.conn.stats_job(parent)
     assert info is not None and info["state"] == "ready"  # back in the queue, not lost, no attempt spent
     with WorkerPool(beanstalkd.port, data_root, tmp_path / "w2.log", processes=1, GRACE_PERIOD="1"):
-        wait_until(lambda: f"parent {parent} started" in (tmp_path / "w2.log").read_text(), 15, "another worker to take it")
+        wait_until(lambda: f"parent {parent} started" in (tmp_path / "w2.log").read_text(), 15,
+                   "another worker to take it")
     # attempts=1 and it was handed back once: a hand-back is not a failed attempt
     assert "out of attempts" not in (tmp_path / "w2.log").read_text()
 
