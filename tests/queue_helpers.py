@@ -30,11 +30,7 @@ class WorkerPool:
         wait_until(lambda: len(self.children()) == processes, 15, "worker processes to start")
 
     def children(self) -> list[int]:
-        try:
-            text = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
-        except OSError:
-            return []
-        return [int(p) for p in text.split()]
+        return children_of(self.process.pid)
 
     def signal(self, sig: int) -> None:
         self.process.send_signal(sig)
@@ -57,6 +53,17 @@ class WorkerPool:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+def children_of(pid: int) -> list[int]:
+    """Child processes of ``pid``, forked from any of its threads (a restarted worker comes from one)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return sorted(found)
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float, what: str, poll: float = 0.05) -> Any:
