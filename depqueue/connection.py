@@ -145,20 +145,25 @@ class Connection:
             self.use(tube)
             return self.call(send)
 
-    def delete_then_stats_tube(self, job_id: int, tube: str) -> tuple[bool, dict[str, Any] | None]:
-        """``delete`` and ``stats-tube`` in one round trip: the finisher's fan-in check."""
-        def send(c: greenstalk.Client[bytes]) -> tuple[bool, dict[str, Any] | None]:
-            c._sock.sendall(b"delete %d\r\nstats-tube %s\r\n" % (job_id, tube.encode("ascii")))
-            deleted = True
-            try:
+    def finish_and_reserve(self, job_id: int, tube: str, prefetch: bool) -> tuple[dict[str, Any] | None, Job | None]:
+        """``delete``, ``stats-tube`` (the finisher's fan-in check) and, with ``prefetch``, a non-blocking
+        ``reserve-with-timeout 0`` for the next job: one round trip where greenstalk would take three."""
+        def send(c: greenstalk.Client[bytes]) -> tuple[dict[str, Any] | None, Job | None]:
+            commands = b"delete %d\r\nstats-tube %s\r\n" % (job_id, tube.encode("ascii"))
+            c._sock.sendall(commands + (b"reserve-with-timeout 0\r\n" if prefetch else b""))
+            with contextlib.suppress(NotFound):
                 greenstalk._parse_response(c._reader.readline(), b"DELETED")
-            except NotFound:
-                deleted = False
-            try:
+            stats: dict[str, Any] | None = None
+            with contextlib.suppress(NotFound):
                 (size,) = greenstalk._parse_response(c._reader.readline(), b"OK")
-            except NotFound:
-                return deleted, None
-            return deleted, dict(greenstalk._parse_stats(c._read_chunk(int(size))))
+                stats = dict(greenstalk._parse_stats(c._read_chunk(int(size))))
+            if not prefetch:
+                return stats, None
+            try:
+                next_id, next_size = greenstalk._parse_response(c._reader.readline(), b"RESERVED")
+            except (greenstalk.TimedOutError, greenstalk.DeadlineSoonError):
+                return stats, None
+            return stats, greenstalk.Job(int(next_id), c._read_chunk(int(next_size)))
 
         return self.call(send)
 

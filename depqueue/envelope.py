@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from depqueue import defaults
+from depqueue import defaults, tubes
 from depqueue.errors import JobTooBig, MalformedJob
 
 VERSION = 1
@@ -33,7 +33,7 @@ class Envelope:
 
     params: list[str]
     type: str = "job"
-    batch: str = ""
+    batch: str = "default"
     priority: int = defaults.PRIORITY
     attempts: int = defaults.ATTEMPTS
     backoff: float = defaults.BACKOFF
@@ -138,6 +138,12 @@ def envelope_from_record(record: dict[str, Any]) -> Envelope:
         values[name] = value
     envelope = Envelope(params=list(params), type=record["type"], **values)
     check_limits(envelope)
+    try:  # names become tube names: a bad one must be refused here, not when a record is written
+        tubes.check_batch(envelope.batch)
+        if envelope.parent_tube is not None:
+            tubes.check_tube(envelope.parent_tube)
+    except ValueError as exc:
+        raise MalformedJob(str(exc)) from None
     if envelope.type == "dep" and (envelope.parent is None or envelope.parent_tube is None):
         raise MalformedJob("a dependency must name its parent and parent_tube")
     return envelope

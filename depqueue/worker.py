@@ -23,6 +23,7 @@ are reservations that ended in neither a release nor a bury (``reserves - releas
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import os
 import signal
@@ -115,6 +116,8 @@ class Worker:
         self.next_refresh = 0.0
         self.next_sweep = 0.0
         self.tube_priority: dict[str, int] = {}
+        #: The next job, reserved in the same round trip as the last dependency's delete.
+        self.prefetched: Job | None = None
         self.name = f"{socket.gethostname()}:{os.getpid()}"
 
     @property
@@ -134,16 +137,19 @@ class Worker:
             try:
                 if time.monotonic() >= self.next_refresh:
                     self._refresh_watch()
-                job = self.conn.reserve(self.settings.reserve_timeout)
+                job, self.prefetched = self.prefetched, None
+                if job is None:
+                    job = self.conn.reserve(self.settings.reserve_timeout)
                 wait = self.settings.reconnect_wait
                 if job is None:
                     self._idle()
                 elif self.stopping:
                     self._hand_back(job.id)
                 else:
-                    self._handle(job)
+                    self._handle_safely(job)
             except BeanstalkdUnreachable as exc:
                 self.heartbeat.drop()
+                self.prefetched = None  # it went back to the queue with the connection
                 self.queue.expansion = None
                 log.warning("%s; reconnecting in %.1fs", exc, wait)
                 self._sleep(wait)
@@ -227,6 +233,30 @@ class Worker:
                 self._handle(job)
 
     # -- dispatch -------------------------------------------------------------------------------------
+    def _handle_safely(self, job: Job) -> None:
+        """A failure of the queue's own code on one job sets that job aside instead of killing the worker,
+        which would bring the job straight back to the next worker in a loop."""
+        try:
+            self._handle(job)
+        except BeanstalkdUnreachable:
+            raise
+        except Exception as exc:
+            log.exception("internal error on job %d", job.id)
+            self.heartbeat.drop()
+            self.queue.expansion = None
+            reason = shorten(f"internal error: {type(exc).__name__}: {exc}")
+            info = self.conn.stats_job(job.id)
+            if info is None or info["state"] != "reserved":
+                return
+            try:  # a parent still owes its batch an outcome
+                envelope = envelope_from_record(decode_record(job.body))
+                if envelope.type != "job":
+                    raise MalformedJob(reason)
+                self._finish(job, envelope, tubes.deps(self.tube, job.id), "failed", reason, None, [])
+            except Exception:
+                with contextlib.suppress(Exception):
+                    self._set_aside(job, info, reason)
+
     def _handle(self, job: Job) -> None:
         stats = self.conn.stats_job(job.id)
         if stats is None:
@@ -313,8 +343,12 @@ class Worker:
         result = self._call(job, envelope, stats, "dep",
                             lambda: self.run_job_callback(self.queue, job.id, envelope.params), attempt=attempt)
         if result.status == "ok":
-            _, dep_stats = self.conn.delete_then_stats_tube(job.id, dep_tube)
+            dep_stats, following = self.conn.finish_and_reserve(job.id, dep_tube, prefetch=not self.stopping)
             log.info("dep %d of parent %d done", job.id, parent)
+            if following is not None and pending(dep_stats) == 0:
+                self._hand_back(following.id)  # the parent comes first; hold one job at a time
+                following = None
+            self.prefetched = following
             self._claim_if_drained(parent, dep_stats)
         elif not self._retry_or(job, envelope, stats, result, attempt, "dep"):
             self._dep_failed(job, envelope, parent, dep_tube, result.reason)

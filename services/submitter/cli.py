@@ -160,7 +160,10 @@ def status(config_file: str | None, watch: bool, interval: float, as_json: bool,
                 console.print(table)
         if not watch:
             return
-        time.sleep(interval)
+        try:
+            time.sleep(interval)
+        except KeyboardInterrupt:
+            return
 
 
 @main.command()

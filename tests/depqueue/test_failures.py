@@ -72,6 +72,8 @@ def test_malformed_bodies_are_set_aside_and_the_worker_keeps_serving(beanstalkd:
         json.dumps({"v": 1, "type": "job", "params": ["demo", "noop"], "priority": "high"}).encode():
             "priority must be int",
         json.dumps({"v": 99, "type": "job", "params": ["demo", "noop"]}).encode(): "unknown envelope version",
+        json.dumps({"v": 1, "type": "job", "params": ["demo", "noop"], "batch": "a b"}).encode():
+            "invalid batch id",
         b"x" * 60000: "not JSON",
     }
     ids = {raw.put(body): reason for body, reason in bodies.items()}
