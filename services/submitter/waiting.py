@@ -46,7 +46,9 @@ class ProgressView:
             for r in results:
                 if r.parent in self.tasks:
                     done, total, state = deps.get(r.parent, (0, 0, r.status))
-                    state = r.status if r.status != "pending" else state
+                    if r.status != "pending":
+                        total = int(r.outcome.get("deps") or 0)
+                        done, state = total - int(r.outcome.get("failed_count") or 0), r.status
                     self.progress.update(self.tasks[r.parent], completed=done, total=total or None, state=state)
             return
         now = time.monotonic()

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
+from wndchrm_helpers import FakeQueue, precompute
 
 from services.worker.kinds import JobContext
 from services.worker.wndchrm import WNDCHRM
 from services.worker.wndchrm.example_data import ExampleSets, build_examples
-from wndchrm_helpers import FakeQueue, precompute
 
 #: Example images per class and their side; 64 px keeps CharmFeatures at about half a second an image.
 PER_CLASS = 20

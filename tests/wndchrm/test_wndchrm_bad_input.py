@@ -7,12 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from wndchrm_helpers import FakeQueue
 
 from depqueue.errors import BadJob
 from services.worker.kinds import JobContext
 from services.worker.wndchrm import WNDCHRM
-
-from wndchrm_helpers import FakeQueue
 
 
 def _two_classes(make_image: Callable[..., Path]) -> None:
@@ -38,7 +37,7 @@ def test_truncated_tiff_fails_its_own_dependency(ctx: JobContext, make_image: Ca
     with pytest.raises(BadJob, match=r"image 'broken.tif' is not a readable TIFF"):
         WNDCHRM.run(queue, 2, ["wndchrm", "features", "set/a/broken.tif"], ctx)  # type: ignore[arg-type]
     # The parent's in-process fallback meets the same image and names it too.
-    with pytest.raises(BadJob, match="broken.tif"):
+    with pytest.raises(BadJob, match=r"broken\.tif"):
         WNDCHRM.run(queue, 1, argv, ctx)  # type: ignore[arg-type]
 
 
@@ -52,7 +51,7 @@ def test_non_image_named_tif(ctx: JobContext, data_root: Path) -> None:
 def test_empty_class_folder(ctx: JobContext, make_image: Callable[..., Path], data_root: Path) -> None:
     _two_classes(make_image)
     (data_root / "set" / "c").mkdir()
-    with pytest.raises(BadJob, match="class folder 'c' of dataset 'set' holds no .tif/.tiff images"):
+    with pytest.raises(BadJob, match=r"class folder 'c' of dataset 'set' holds no \.tif/\.tiff images"):
         WNDCHRM.validate(["wndchrm", "test", "set"], ctx)
 
 
@@ -91,7 +90,7 @@ def test_symlink_escaping_the_root(ctx: JobContext, make_image: Callable[..., Pa
 def test_tsv_line_escaping_the_root(ctx: JobContext, make_image: Callable[..., Path], data_root: Path) -> None:
     _two_classes(make_image)
     (data_root / "list.tsv").write_text("# comment\nset/a/a0.tif\ta\n../../etc/x.tif\tb\n")
-    with pytest.raises(BadJob, match="list.tsv, line 3: path .* is outside the data root"):
+    with pytest.raises(BadJob, match=r"list\.tsv, line 3: path .* is outside the data root"):
         WNDCHRM.validate(["wndchrm", "test", "list.tsv"], ctx)
 
 

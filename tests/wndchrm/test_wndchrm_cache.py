@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import pytest
 import tifffile
+from wndchrm_helpers import FakeQueue
 
 from depqueue.errors import RetryLater
 from services.worker.kinds import JobContext
 from services.worker.wndchrm import WNDCHRM, cache
 from services.worker.wndchrm.engine import get_engine
 from services.worker.wndchrm.options import parse
-from wndchrm_helpers import FakeQueue
 
 
 def _features(ctx: JobContext, *words: str) -> None:

@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from wndchrm_helpers import run_through_kind
 
 from services.worker.kinds import JobContext
 from services.worker.wndchrm import WNDCHRM
-from services.worker.wndchrm.example_data import ExampleSets
 from services.worker.wndchrm.fitfile import read_fit
-from wndchrm_helpers import run_through_kind
 
 
 def _test(root: Path, *words: str) -> dict[str, Any]:

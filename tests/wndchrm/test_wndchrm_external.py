@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from wndchrm_helpers import FakeQueue, run_through_kind
 
 from depqueue.errors import BadJob
 from services.worker.kinds import JobContext
 from services.worker.wndchrm import WndchrmKind
 from services.worker.wndchrm.external import ExternalFailed
-from wndchrm_helpers import FakeQueue, run_through_kind
 
 # The stand-in: `check` prints each image without a .sig beside it; `train IMAGE /dev/null` writes the
 # image's .sig; `train DATASET OUT` needs every .sig and writes OUT. Every call is logged as JSON argv.
@@ -47,7 +48,7 @@ STAND_IN = """\
 def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     script = tmp_path / "bin" / "wndchrm"
     script.parent.mkdir()
-    script.write_text(f"#!{os.sys.executable}\n" + textwrap.dedent(STAND_IN))
+    script.write_text(f"#!{sys.executable}\n" + textwrap.dedent(STAND_IN))
     script.chmod(0o755)
     monkeypatch.setenv("STAND_IN_LOG", str(tmp_path / "calls.log"))
     return script
@@ -94,7 +95,7 @@ def test_check_output_outside_the_root_is_refused(
     make_image("set/a/one.tif")
     make_image("set/b/two.tif", seed=1)
     monkeypatch.setenv("STAND_IN_EXTRA", "/etc/passwd")
-    with pytest.raises(BadJob, match="wndchrm check listed an unusable image: .*outside the data root"):
+    with pytest.raises(BadJob, match=r"wndchrm check listed an unusable image: .*outside the data root"):
         WndchrmKind(binary=stand_in).expand(FakeQueue(), "d", 1, ["wndchrm", "test", "set"], ctx)  # type: ignore[arg-type]
 
 
