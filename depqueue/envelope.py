@@ -165,7 +165,10 @@ def check_limits(envelope: Envelope) -> None:
 
 def shorten(text: str, limit: int = defaults.MAX_REASON) -> str:
     """Bound text taken from jobs before it goes into records or logs."""
-    return text if len(text) <= limit else text[: limit - 15] + f"... ({len(text)} chars)"
+    if len(text) <= limit:
+        return text
+    suffix = f"... ({len(text)} chars)"
+    return text[: max(0, limit - len(suffix))] + suffix
 
 
 def describe(params: list[str], limit: int = 200) -> str:
