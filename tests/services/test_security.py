@@ -9,8 +9,10 @@ import pytest
 from depqueue import DepQueue
 from depqueue.errors import BadJob
 from services.worker import kinds
-from services.worker.kinds import JobContext
-from services.worker.kinds import builtin  # noqa: F401
+from services.worker.kinds import (
+    JobContext,
+    builtin,  # noqa: F401
+)
 from tests.conftest import Beanstalkd
 from tests.queue_helpers import WorkerPool, wait_outcomes
 
