@@ -87,8 +87,11 @@ def read_all(conn: Connection, tube: str) -> list[Record]:
 
 def read_depfails(conn: Connection, tube: str, parent: int) -> list[Record]:
     """A parent's failed dependencies, one record per dependency (a crash can write one twice)."""
+    name = tubes.depfail(tube, parent)
+    if conn.stats_tube(name) is None:
+        return []  # the usual case, in one round trip
     seen: dict[int, Record] = {}
-    for record in read_all(conn, tubes.depfail(tube, parent)):
+    for record in read_all(conn, name):
         seen.setdefault(int(record.body.get("dep", -record.id)), record)
     return sorted(seen.values(), key=lambda r: r.id)
 

@@ -114,7 +114,10 @@ class Worker:
         self.heartbeat = Heartbeat(queue.conn, self.settings.grace_period)
         self.stopping = False
         self.next_refresh = 0.0
+        self.next_full_refresh = 0.0
         self.next_sweep = 0.0
+        #: Watched dependency tubes seen with nothing ready since the last refresh.
+        self.drained: set[str] = set()
         self.tube_priority: dict[str, int] = {}
         #: The next job, reserved in the same round trip as the last dependency's delete.
         self.prefetched: Job | None = None
@@ -171,13 +174,19 @@ class Worker:
 
     # -- watching -------------------------------------------------------------------------------------
     def _refresh_watch(self) -> None:
-        """Watch the main tube and the dependency tubes of the oldest, most urgent parents with work ready.
+        """Watch the main tube and the dependency tubes of the most urgent, oldest parents with work ready.
 
         beanstalkd then serves the best priority first and, at equal priority, the lowest job id: the
         earlier parent's dependencies. The watch list stays bounded however many parents are active.
+        A quick refresh (after an expansion, or when a watched tube drains) trusts the tubes still
+        watched and asks ``stats-tube`` only of the others; every ``watch_refresh`` seconds all are checked.
         """
         conn = self.conn
-        self.next_refresh = time.monotonic() + self.settings.watch_refresh
+        now = time.monotonic()
+        full = now >= self.next_full_refresh
+        if full:
+            self.next_full_refresh = now + self.settings.watch_refresh
+        self.next_refresh = self.next_full_refresh
         candidates = []
         names = set()
         for name in conn.tubes():
@@ -196,17 +205,22 @@ class Worker:
             candidates.append((self.tube_priority[name], parent, name))
         for gone in set(self.tube_priority) - names:
             del self.tube_priority[gone]
+        watched = conn.watching - self.drained
         chosen: list[str] = []
         for _, _, name in sorted(candidates):
             if len(chosen) >= self.settings.max_watched_dep_tubes:
                 break
+            if name in watched and not full:
+                chosen.append(name)
+                continue
             info = conn.stats_tube(name)
             if info is not None and info["current-jobs-ready"] > 0:
                 chosen.append(name)
+        self.drained.clear()
         conn.watch_only([self.tube, *chosen])
 
     def _idle(self) -> None:
-        self.next_refresh = 0.0
+        self.next_refresh = self.next_full_refresh = 0.0
         now = time.monotonic()
         if now >= self.next_sweep:
             self.next_sweep = now + self.settings.sweep_interval
@@ -349,6 +363,9 @@ class Worker:
                 self._hand_back(following.id)  # the parent comes first; hold one job at a time
                 following = None
             self.prefetched = following
+            if dep_stats is None or dep_stats["current-jobs-ready"] == 0:
+                self.drained.add(dep_tube)  # nothing left to hand out here: look for other tubes now
+                self.next_refresh = 0.0
             self._claim_if_drained(parent, dep_stats)
         elif not self._retry_or(job, envelope, stats, result, attempt, "dep"):
             self._dep_failed(job, envelope, parent, dep_tube, result.reason)
@@ -378,7 +395,9 @@ class Worker:
     # -- parents --------------------------------------------------------------------------------------
     def _parent(self, job: Job, envelope: Envelope, stats: dict[str, Any]) -> None:
         dep_tube = tubes.deps(self.tube, job.id)
-        manifest = read_manifest(self.conn, dep_tube)
+        # A parent reserved for the first time cannot have been expanded yet: skip the look.
+        fresh = int(stats["reserves"]) == 1 and int(stats["releases"]) == 0
+        manifest = None if fresh else read_manifest(self.conn, dep_tube)
         if manifest is None:
             self._expand(job, envelope, stats, dep_tube)
         elif pending(self.conn.stats_tube(dep_tube)) > 0:
@@ -472,8 +491,10 @@ class Worker:
                 "reason": reason, "failed_deps": failed[:10], "envelope": envelope.to_dict(),
                 "set_aside": False, "failed": now}, shrink=("failed_deps",))
         self.conn.delete(job.id)
-        if manifest is not None or status == "failed":
+        if status == "failed":
             purge(self.conn, dep_tube)
+        elif manifest is not None:
+            self.conn.delete(manifest.id)  # the tube is drained; anything else left in it is for the sweep
         for record in depfails:
             self.conn.delete(record.id)
         level = logging.INFO if status == "succeeded" else logging.ERROR

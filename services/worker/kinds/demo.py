@@ -1,6 +1,6 @@
 """``demo``: a small generic job kind for examples, tests and benchmarks. It only touches the data root.
 
-    demo fanout N DIR [--sleep S] [--fail I,J] [--expand-sleep S] [--run-sleep S]
+    demo fanout N DIR [--sleep S] [--fail I,J] [--expand-sleep S] [--run-sleep S] [--noop]
         a parent with N dependencies, each writing DIR/part-<i>.txt; the parent checks every part is
         there, appends one line to DIR/parent-starts.log and writes DIR/result.txt
     demo write PATH TEXT [--sleep S]     write TEXT to PATH (atomically)
@@ -37,6 +37,7 @@ def _parser() -> _Parser:
     fanout.add_argument("--fail", default="")
     fanout.add_argument("--expand-sleep", type=float, default=0.0)
     fanout.add_argument("--run-sleep", type=float, default=0.0)
+    fanout.add_argument("--noop", action="store_true", help="dependencies do nothing (benchmarks)")
     write = sub.add_parser("write", add_help=False)
     write.add_argument("path")
     write.add_argument("text")
@@ -89,7 +90,9 @@ class DemoKind:
         if args.command != "fanout":
             return 0
         for i in range(args.n):
-            if i in args.fail:
+            if args.noop:
+                queue.add_dependent_job(dep_tube, ["demo", "noop"])
+            elif i in args.fail:
                 queue.add_dependent_job(dep_tube, ["demo", "fail", f"part {i} fails on purpose"])
             else:
                 part = str(args.dir / f"part-{i}.txt")
@@ -104,7 +107,8 @@ class DemoKind:
             args.dir.mkdir(parents=True, exist_ok=True)
             with open(args.dir / "parent-starts.log", "a") as starts:
                 starts.write(f"{job_id} {os.getpid()} {time.time():.6f}\n")
-            missing = [i for i in range(args.n) if i not in args.fail and not (args.dir / f"part-{i}.txt").exists()]
+            expected = [] if args.noop else [i for i in range(args.n) if i not in args.fail]
+            missing = [i for i in expected if not (args.dir / f"part-{i}.txt").exists()]
             if missing:
                 raise RuntimeError(f"parts {missing[:10]} missing: dependencies did not run before the parent")
             time.sleep(args.run_sleep)
