@@ -40,7 +40,7 @@ def add_deps(queue: DepQueue, dep_tube: str, job_id: int, params: list[str]) -> 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:

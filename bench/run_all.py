@@ -64,11 +64,13 @@ def main() -> None:
         f, _ = run("features", ["features_vs_charm.py", *(["--images", "6", "--size", "128"] if args.quick else [])])
         rows.append(("feature throughput", f"queue {f.get('queue_seconds')} s vs peer {f.get('peer_seconds')} s",
                      f"speed-up {f.get('speedup')}", ">= 1.2x"))
-    f, _ = run("scale", ["scale.py", *(["--big", "10000", "--parents", "200", "--failed", "1000"] if args.quick else [])])
+    quick_scale = ["--big", "10000", "--parents", "200", "--failed", "1000"] if args.quick else []
+    f, _ = run("scale", ["scale.py", *quick_scale])
     big, many, failed = (f.get(k, {}) for k in ("big", "many", "failed"))
     rows.append(("1 parent x many deps", f"{big.get('deps')} deps in {big.get('completion_s')} s "  # type: ignore[union-attr]
                  f"(expansion {big.get('expansion_s')} s)",  # type: ignore[union-attr]
-                 f"RSS worker {big.get('worker_peak_rss_mb')} MiB, submitter {big.get('submitter_peak_rss_mb')} MiB",  # type: ignore[union-attr]
+                 f"RSS worker {big.get('worker_peak_rss_mb')} MiB, "  # type: ignore[union-attr]
+                 f"submitter {big.get('submitter_peak_rss_mb')} MiB",  # type: ignore[union-attr]
                  "bounded memory"))
     rows.append(("many parents x 10 deps", f"{many.get('parents')} parents, {many.get('deps_per_s')} deps/s",  # type: ignore[union-attr]
                  f"fairness tau {many.get('fairness_kendall_tau')}", "tau near 1"))  # type: ignore[union-attr]

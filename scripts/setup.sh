@@ -22,7 +22,7 @@ python=${PYTHON:-python3}
 "$python" -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[wndchrm,worker,dev]"
+.venv/bin/python -m pip install -q -e ".[wndchrm,worker,examples,dev]"
 echo "set up: $(.venv/bin/python --version), $(beanstalkd -v), $(prometheus --version 2>&1 | head -1)"
 
 if [ "${1:-}" = "--example" ]; then

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from depqueue import DepQueue
+from depqueue.errors import BeanstalkdUnreachable
 from depqueue.records import Record
 from services.submitter.report import ParentResult
 
@@ -65,30 +66,34 @@ class ProgressView:
 
 
 def wait_for_batch(queue: DepQueue, batch: str, results: list[ParentResult], timeout: float | None,
-                   view: ProgressView, poll: float = 0.5, clock: Callable[[], float] = time.monotonic) -> bool:
-    """Fill in each result's outcome; False when the timeout ran out first."""
+                   view: ProgressView, poll: float = 0.5, clock: Callable[[], float] = time.monotonic,
+                   reconnects: int = 10) -> bool:
+    """Fill in each result's outcome; False when the timeout ran out first.
+
+    A beanstalkd restart (or a dropped connection) is waited out: up to ``reconnects`` failed polls in a
+    row, with growing pauses; the outcome records this process held go back to the queue with the
+    connection and are collected again.
+    """
     by_id = {r.parent: r for r in results}
     held: list[Record] = []
-    gone: dict[int, int] = {}
+    gone: dict[int, int] = {}  # polls in a row each parent was gone without an outcome
     start = clock()
+    failures = 0
     try:
         while True:
-            for record in queue.collect_outcomes(batch):
-                held.append(record)
-                result = by_id.get(int(record.body.get("parent", -1)))
-                if result is not None and result.status == "pending":
-                    result.status, result.outcome = str(record.body.get("status", "failed")), record.body
-            waiting = [r for r in results if r.status == "pending"]
-            deps: dict[int, tuple[int, int, str]] = {}
-            for r in waiting:
-                progress = queue.parent_progress(r.parent)
-                deps[r.parent] = (progress.deps.get("done", 0), progress.deps.get("total", 0), progress.state)
-                gone[r.parent] = gone.get(r.parent, 0) + 1 if progress.state == "finished" else 0
-                if gone[r.parent] >= LOST_AFTER_POLLS:
-                    r.status = "lost"
-                    r.outcome = {"reason": "the parent left the queue without an outcome record"}
-            view.update(results, deps, start)
-            if all(r.status != "pending" for r in results):
+            try:
+                done = _poll(queue, batch, results, by_id, held, gone, view, start)
+                failures = 0
+            except BeanstalkdUnreachable as exc:
+                failures += 1
+                if failures > reconnects:
+                    raise
+                print(f"{exc}; retrying ({failures}/{reconnects})", file=sys.stderr, flush=True)
+                queue.close()
+                held.clear()
+                time.sleep(min(30.0, poll * 2 ** failures))
+                continue
+            if done:
                 return True
             if timeout is not None and clock() - start > timeout:
                 for r in results:
@@ -99,8 +104,33 @@ def wait_for_batch(queue: DepQueue, batch: str, results: list[ParentResult], tim
     finally:
         view.close()
         mine = {r.parent for r in results}
-        queue.finish_outcomes([h for h in held if h.body.get("parent") in mine], consume=True)
-        queue.finish_outcomes([h for h in held if h.body.get("parent") not in mine], consume=False)
+        try:
+            queue.finish_outcomes([h for h in held if h.body.get("parent") in mine], consume=True)
+            queue.finish_outcomes([h for h in held if h.body.get("parent") not in mine], consume=False)
+        except BeanstalkdUnreachable:
+            pass  # they return to the queue with the connection
+
+
+def _poll(queue: DepQueue, batch: str, results: list[ParentResult], by_id: dict[int, ParentResult],
+          held: list[Record], gone: dict[int, int], view: ProgressView, start: float) -> bool:
+    """One round: collect outcomes, then ask after the parents still pending. True when all are done."""
+    for record in queue.collect_outcomes(batch):
+        held.append(record)
+        result = by_id.get(int(record.body.get("parent", -1)))
+        if result is not None and result.status == "pending":
+            result.status, result.outcome = str(record.body.get("status", "failed")), record.body
+    deps: dict[int, tuple[int, int, str]] = {}
+    for r in results:
+        if r.status != "pending":
+            continue
+        progress = queue.parent_progress(r.parent)
+        deps[r.parent] = (progress.deps.get("done", 0), progress.deps.get("total", 0), progress.state)
+        gone[r.parent] = gone.get(r.parent, 0) + 1 if progress.state == "finished" else 0
+        if gone[r.parent] >= LOST_AFTER_POLLS:
+            r.status = "lost"
+            r.outcome = {"reason": "the parent left the queue without an outcome record"}
+    view.update(results, deps, start)
+    return all(r.status != "pending" for r in results)
 
 
 def is_live_terminal() -> bool:

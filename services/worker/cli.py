@@ -12,7 +12,7 @@ from depqueue import QueueMain
 from depqueue.pool import setup_logging
 from services.common import config_options, job_context, load
 from services.worker.dispatch import KindDispatcher
-from services.worker.kinds import builtin
+from services.worker.kinds import builtin, register
 
 log = logging.getLogger("wndchrm.worker")
 
@@ -29,6 +29,9 @@ def main(config_file: str | None, verbose: bool, **flags: Any) -> None:
     """Run worker processes that serve the wndchrm queue until SIGTERM (drain) or SIGINT."""
     config = load(config_file, **flags)
     setup_logging(config.worker_log, verbose)
+    if config.wndchrm_binary:  # a site's own C++ wndchrm, run the original way; only when configured
+        from services.worker.wndchrm import WndchrmKind
+        register(WndchrmKind(binary=config.wndchrm_binary))
     log.info("job kinds: %s; data root %s", ", ".join(sorted(builtin.REGISTRY)), config.data_root)
     dispatcher = KindDispatcher(job_context(config))
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Beanstalkd, free_port
-from tests.queue_helpers import BIN, WorkerPool
+from tests.queue_helpers import BIN, WorkerPool, wait_until
 
 
 def submit(port: int, data_root: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -117,3 +117,16 @@ def test_status_cancel_and_retry_commands(beanstalkd: Beanstalkd, data_root: Pat
         retried = submit(beanstalkd.port, data_root, "retry", "--all")
         assert retried.returncode == 0 and "retrying as job" in retried.stdout
         assert submit(beanstalkd.port, data_root, "failed", "--json").stdout == ""
+
+
+def test_wait_survives_a_beanstalkd_restart(beanstalkd: Beanstalkd, data_root: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "BEANSTALKD_PORT": str(beanstalkd.port), "DATA_ROOT": str(data_root)}
+    with WorkerPool(beanstalkd.port, data_root, tmp_path / "w.log"):
+        proc = subprocess.Popen([str(BIN / "wndchrm-submit"), "--wait", "--", "demo", "fanout", "30",
+                                 str(data_root / "r"), "--sleep", "0.1"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        wait_until(lambda: len(list((data_root / "r").glob("part-*.txt"))) > 5, 30, "work under way")
+        beanstalkd.restart()
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out + err
+    assert "1 succeeded" in out

@@ -102,7 +102,8 @@ def test_cache_of_other_tiling_is_not_reused(ctx: JobContext, make_image: Callab
 
 
 @pytest.mark.parametrize(("field", "value"), [("featurevec_version", "4.2.1"), ("format", 99),
-                                              ("image_mtime_ns", 1), ("names", np.array(["a"]))])
+                                              ("image_mtime_ns", 1), ("n_features", 7),
+                                              ("names", np.array(["a"]))])
 def test_cache_with_wrong_metadata_is_recomputed(ctx: JobContext, make_image: Callable[..., Path],
                                                  field: str, value: Any) -> None:
     image = make_image("img.tif")
@@ -172,3 +173,13 @@ def test_changed_image_is_recomputed(ctx: JobContext, make_image: Callable[..., 
     _features(ctx, "img.tif")
     make_image("img.tif", seed=3)  # rewritten: new mtime and pixels
     assert _missing(ctx, "img.tif", "img.tif") == [["wndchrm", "features", "img.tif"]]
+
+
+def test_temp_file_of_a_killed_writer_is_removed(ctx: JobContext, make_image: Callable[..., Path]) -> None:
+    image = make_image("img.tif")
+    path = _cache_file(ctx, image)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    orphan = path.parent / f".{path.name}.abc123.tmp"
+    orphan.write_bytes(b"half a zip")
+    _features(ctx, "img.tif")
+    assert not orphan.exists() and path.is_file()

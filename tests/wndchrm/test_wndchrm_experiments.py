@@ -14,6 +14,7 @@ from wndchrm_helpers import run_through_kind
 
 from services.worker.kinds import JobContext
 from services.worker.wndchrm import WNDCHRM
+from services.worker.wndchrm.commands import parse_job, report_paths
 from services.worker.wndchrm.fitfile import read_fit
 
 
@@ -112,3 +113,22 @@ def test_check_prints_only_paths(examples_root: Path, tmp_path: Path) -> None:
     # As a queue job, the list goes to a file instead of the worker's log.
     run_through_kind(WNDCHRM, JobContext(examples_root), ["wndchrm", "check", "fresh"])
     assert (examples_root / "wndchrm-reports/fresh-check.txt").read_text() == "fresh/a.tif\nfresh/b.tif\n"
+
+
+def test_train_takes_at_most_i_images_per_class(examples_root: Path) -> None:
+    ctx = JobContext(examples_root)
+    run_through_kind(WNDCHRM, ctx, ["wndchrm", "train", "-i4", "-l", "ex/textures", "models/small.fit"])
+    fit = read_fit(examples_root / "models/small.fit", "small.fit")
+    assert fit.features.shape == (12, 2895)
+    assert sorted(fit.labels.tolist()) == [0] * 4 + [1] * 4 + [2] * 4
+
+
+@pytest.mark.parametrize(("report", "written"), [
+    ("r/rep.txt", ("r/rep.txt", "r/rep.json", "r/rep.html")),
+    ("r/rep.html", ("r/rep.txt", "r/rep.json", "r/rep.html")),
+    ("r/rep", ("r/rep", "r/rep.json", "r/rep.html")),
+])
+def test_report_paths(examples_root: Path, report: str, written: tuple[str, str, str]) -> None:
+    ctx = JobContext(examples_root)
+    job = parse_job(["wndchrm", "test", "ex/textures", report], ctx)
+    assert report_paths(ctx, job) == tuple(examples_root / w for w in written)

@@ -1,0 +1,77 @@
+"""The CharmFeatures (libcharm) feature engine, loaded once per process.
+
+libcharm forks by default (one child per feature algorithm, plus forked Gabor and Haralick). A queue
+worker already is one process per core, so forking inside it would oversubscribe the CPUs and leave
+children behind if the worker is killed; it is switched off. Importing CharmFeatures prints a line to
+stdout, which would corrupt ``check``'s one-path-a-line output, so the import is captured.
+
+The long set (2,895 features) is always computed and cached; the short set (1,047) is the subset of it
+with the same names (checked when the engine loads; equal bit for bit, see the tests), so one cache
+serves both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+_LOCK = threading.Lock()
+_ENGINE: Engine | None = None
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A loaded long-feature CharmFeatures instance and what identifies its output."""
+
+    charm: Any
+    #: CharmFeatures' feature-vector version (major.type.numerical), e.g. "5.2.2".
+    version: str
+    names: tuple[str, ...]
+    #: Column indices of the short feature set inside the long vector.
+    short_index: NDArray[np.intp]
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+    def compute(self, tile: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The long feature vector of one 2-D tile."""
+        vector = self.charm.get_features(np.ascontiguousarray(tile, dtype=np.float64))
+        return np.asarray(vector, dtype=np.float64)
+
+
+def _load() -> Engine:
+    with contextlib.redirect_stdout(io.StringIO()):
+        # Imported by name: CharmFeatures ships no type information, and this is its only use.
+        CharmFeatures = importlib.import_module("CharmFeatures").CharmFeatures
+        no_forks: dict[str, Any] = {
+            "forking_executor": False,
+            "forking_gabor": False,
+            "forking_haralick": False,
+            "verbosity": 0,
+        }
+        charm = CharmFeatures(short=False, **no_forks)
+        short = CharmFeatures(short=True, **no_forks)
+    names = tuple(str(n) for n in charm.feature_names)
+    position = {name: i for i, name in enumerate(names)}
+    missing = [n for n in short.feature_names if n not in position]
+    if missing:
+        raise RuntimeError(f"CharmFeatures' short set is not a subset of the long set: {missing[:3]}")
+    short_index = np.array([position[n] for n in short.feature_names], dtype=np.intp)
+    return Engine(charm, str(charm.featurevec_version), names, short_index)
+
+
+def get_engine() -> Engine:
+    """The process's engine, loaded on first use (loading takes a fraction of a second)."""
+    global _ENGINE
+    with _LOCK:
+        if _ENGINE is None:
+            _ENGINE = _load()
+        return _ENGINE

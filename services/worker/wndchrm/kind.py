@@ -1,0 +1,60 @@
+"""The ``wndchrm`` job kind: WND-CHARM feature extraction as per-image dependencies, then the command.
+
+``expand`` queues one ``wndchrm features [options] IMAGE`` dependency per image whose cached features
+are missing or untrustworthy; ``run`` runs either such a dependency or, once they are all done, the
+submitted command (whose own fallback computes any feature still missing, so a parent is never wrong,
+only slower, if a dependency's result was lost).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from depqueue.errors import BadJob
+from services.worker.kinds import JobContext
+from services.worker.wndchrm import runner
+from services.worker.wndchrm.commands import Job, feature_argv, missing_images, parse_job
+from services.worker.wndchrm.external import ExternalWndchrm
+
+if TYPE_CHECKING:
+    from depqueue import DepQueue
+
+#: Commands that read no image features, so never have dependencies.
+NO_DEPENDENCIES = ("features", "check")
+
+
+class WndchrmKind:
+    """The ``wndchrm`` kind. ``binary``: path of a C++ wndchrm to run jobs through; None (the default)
+    uses the built-in CharmFeatures engine. Only the worker entry point decides it (WNDCHRM_BINARY)."""
+
+    name = "wndchrm"
+
+    def __init__(self, binary: str | os.PathLike[str] | None = None) -> None:
+        self.external = ExternalWndchrm(binary) if binary else None
+
+    def _job(self, argv: list[str], ctx: JobContext) -> Job:
+        job = parse_job(argv, ctx)
+        if self.external is not None and job.options.out is not None:
+            raise BadJob("--out is an option of the built-in engine; the configured wndchrm binary has none")
+        return job
+
+    def validate(self, argv: list[str], ctx: JobContext) -> None:
+        self._job(argv, ctx)
+
+    def expand(self, queue: DepQueue, dep_tube: str, job_id: int, argv: list[str], ctx: JobContext) -> int:
+        job = self._job(argv, ctx)
+        if job.command.name in NO_DEPENDENCIES:
+            return 0
+        external = self.external
+        images = missing_images(job, ctx) if external is None else external.missing_images(job, argv, ctx)
+        for image in images:
+            queue.add_dependent_job(dep_tube, feature_argv(job, ctx, image))
+        return len(images)
+
+    def run(self, queue: DepQueue, job_id: int, argv: list[str], ctx: JobContext) -> None:
+        job = self._job(argv, ctx)
+        if self.external is not None:
+            self.external.run(job, argv, ctx)
+        else:
+            runner.run(job, ctx, argv)

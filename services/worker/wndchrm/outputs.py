@@ -1,0 +1,42 @@
+"""Output files: confined to the data root, folders created as needed, written atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from depqueue.errors import BadJob
+from services.worker.kinds import JobContext
+
+#: Where reports go when a command names no output: one folder under the data root, outside every
+#: dataset (a report folder inside a dataset would be read as an empty class next time).
+REPORTS_DIR = "wndchrm-reports"
+
+
+def output_path(ctx: JobContext, arg: str) -> Path:
+    """Resolve an output argument; BadJob if it escapes the data root or is a folder."""
+    path = ctx.confine(arg)
+    if path.is_dir():
+        raise BadJob(f"output {arg!r} is a folder; name a file")
+    return path
+
+
+def default_output(ctx: JobContext, source: str, suffix: str) -> Path:
+    """``<data root>/wndchrm-reports/<source path with / as _><suffix>``."""
+    stem = Path(source).with_suffix("").as_posix().strip("/").replace("/", "_") or "dataset"
+    return ctx.data_root.resolve() / REPORTS_DIR / f"{stem}{suffix}"
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write via a temp file in the same folder and a rename, so readers see all of it or none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(payload)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
