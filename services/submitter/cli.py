@@ -117,7 +117,8 @@ def submit(config_file: str | None, batch_file: Path | None, batch_id: str | Non
                f"{' ...' if len(results) > 20 else ''}")
     if not wait_:
         return
-    console = Console()
+    # CI logs are no terminal: give the summary table room rather than rich's 80 columns.
+    console = Console() if is_live_terminal() else Console(width=160)
     live = is_live_terminal() if progress is None else progress
     try:
         finished = wait_for_batch(queue, batch, results, timeout, ProgressView(console, results, live))
