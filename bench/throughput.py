@@ -70,6 +70,13 @@ def add_deps(queue: DepQueue, dep_tube: str, job_id: int, params: list[str]) -> 
     return N_DEPS
 
 
+def server_usage(port: int) -> tuple[float, int]:
+    """beanstalkd's CPU seconds so far and the commands it has served."""
+    stats = greenstalk.Client(("127.0.0.1", port)).stats()
+    cpu = float(stats["rusage-utime"]) + float(stats["rusage-stime"])
+    return cpu, sum(int(v) for k, v in stats.items() if k.startswith("cmd-"))
+
+
 def through_depqueue(port: int, n: int, processes: int, log: Path) -> float:
     global N_DEPS
     N_DEPS = n
@@ -96,16 +103,24 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     with beanstalkd(binlog=not args.no_binlog) as port, tempfile.TemporaryDirectory() as tmp:
+        cpu0, cmds0 = server_usage(port)
         raw_s = raw(port, args.deps, args.processes)
+        cpu1, cmds1 = server_usage(port)
         dq_s = through_depqueue(port, args.deps, args.processes, Path(tmp) / "worker.log")
+        cpu2, cmds2 = server_usage(port)
     figures = {"deps": args.deps, "processes": args.processes, "binlog": not args.no_binlog,
                "raw_seconds": round(raw_s, 3), "raw_jobs_per_s": round(args.deps / raw_s),
                "depqueue_seconds": round(dq_s, 3), "depqueue_jobs_per_s": round(args.deps / dq_s),
-               "ratio": round(raw_s / dq_s, 3)}
+               "ratio": round(raw_s / dq_s, 3),
+               "raw_commands_per_job": round((cmds1 - cmds0) / args.deps, 2),
+               "depqueue_commands_per_dep": round((cmds2 - cmds1 - 2) / args.deps, 2),
+               "server_cpu_us_per_command": round(1e6 * (cpu2 - cpu0) / max(1, cmds2 - cmds0), 2)}
     print(f"{'':12}{'seconds':>10}{'jobs/s':>10}")
     print(f"{'raw':12}{raw_s:10.2f}{args.deps / raw_s:10.0f}")
     print(f"{'depqueue':12}{dq_s:10.2f}{args.deps / dq_s:10.0f}")
     print(f"ratio depqueue/raw throughput: {raw_s / dq_s:.2f} (goal >= 0.5)")
+    print(f"beanstalkd commands per job: raw {figures['raw_commands_per_job']}, depqueue "
+          f"{figures['depqueue_commands_per_dep']}; server CPU {figures['server_cpu_us_per_command']} us/command")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
 

@@ -35,8 +35,10 @@ SWEEP_INTERVAL = 10
 #: so this stays small; the oldest (and most urgent) parents' tubes are chosen.
 MAX_WATCHED_DEP_TUBES = 32
 
-#: Seconds between refreshes of the watched dependency tubes while busy.
-WATCH_REFRESH = 1.0
+#: Seconds between full refreshes of the watched dependency tubes while busy (a refresh costs a
+#: list-tubes and a stats-tube per candidate tube). New parents' tubes are picked up sooner anyway: by
+#: their expander at once, and by every worker whose watched tubes run dry or who goes idle.
+WATCH_REFRESH = 5.0
 
 #: Seconds a reserve waits before the worker checks for shutdown and refreshes its watch list.
 RESERVE_TIMEOUT = 1
