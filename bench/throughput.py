@@ -49,7 +49,7 @@ def raw(port: int, n: int, processes: int) -> float:
     for _ in range(n):
         producer.put(body)
     while producer.stats_tube(tube)["current-jobs-ready"] + producer.stats_tube(tube)["current-jobs-reserved"]:
-        time.sleep(0.005)
+        time.sleep(0.05)
     elapsed = time.perf_counter() - start
     for c in consumers:
         c.join()
@@ -77,10 +77,12 @@ def server_usage(port: int) -> tuple[float, int]:
     return cpu, sum(int(v) for k, v in stats.items() if k.startswith("cmd-"))
 
 
-def through_depqueue(port: int, n: int, processes: int, log: Path) -> float:
+def through_depqueue(port: int, n: int, processes: int, log: Path, quiet: bool = False) -> float:
     global N_DEPS
     N_DEPS = n
     setup_logging(str(log))
+    if quiet:
+        logging.getLogger().setLevel(logging.WARNING)
     config = Config(beanstalkd_port=port, beanstalkd_tube="bench", num_workers=processes)
     pool = QueueMain(run_job, add_deps, config)
     start = time.perf_counter()
@@ -88,7 +90,7 @@ def through_depqueue(port: int, n: int, processes: int, log: Path) -> float:
     pool.launch_workers()
     waiter = DepQueue(port=port, tube="bench")
     while not [r for r in waiter.collect_outcomes("bench") if r.body["parent"] == parent]:
-        time.sleep(0.002)
+        time.sleep(0.05)
     elapsed = time.perf_counter() - start
     pool.stop()
     logging.getLogger().handlers.clear()
@@ -101,14 +103,17 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--no-binlog", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--quiet-workers", action="store_true",
+                        help="workers log warnings only (default: one line per job state change, as deployed)")
     args = parser.parse_args()
     with beanstalkd(binlog=not args.no_binlog) as port, tempfile.TemporaryDirectory() as tmp:
         cpu0, cmds0 = server_usage(port)
         raw_s = raw(port, args.deps, args.processes)
         cpu1, cmds1 = server_usage(port)
-        dq_s = through_depqueue(port, args.deps, args.processes, Path(tmp) / "worker.log")
+        dq_s = through_depqueue(port, args.deps, args.processes, Path(tmp) / "worker.log", args.quiet_workers)
         cpu2, cmds2 = server_usage(port)
     figures = {"deps": args.deps, "processes": args.processes, "binlog": not args.no_binlog,
+               "worker_logging": "warnings" if args.quiet_workers else "info",
                "raw_seconds": round(raw_s, 3), "raw_jobs_per_s": round(args.deps / raw_s),
                "depqueue_seconds": round(dq_s, 3), "depqueue_jobs_per_s": round(args.deps / dq_s),
                "ratio": round(raw_s / dq_s, 3),

@@ -357,7 +357,10 @@ class Worker:
         result = self._call(job, envelope, stats, "dep",
                             lambda: self.run_job_callback(self.queue, job.id, envelope.params), attempt=attempt)
         if result.status == "ok":
-            dep_stats, following = self.conn.finish_and_reserve(job.id, dep_tube, prefetch=not self.stopping)
+            marker = b'"parent":%d,' % parent  # how our encoder writes a dependency of this parent
+            dep_stats, following = self.conn.finish_and_reserve(
+                job.id, dep_tube, prefetch=not self.stopping,
+                same_tube=lambda body: marker in body and b'"type":"dep"' in body)
             log.info("dep %d of parent %d done", job.id, parent)
             if following is not None and pending(dep_stats) == 0:
                 self._hand_back(following.id)  # the parent comes first; hold one job at a time
