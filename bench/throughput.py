@@ -109,7 +109,7 @@ def main() -> None:
     with beanstalkd(binlog=not args.no_binlog) as port, tempfile.TemporaryDirectory() as tmp:
         cpu0, cmds0 = server_usage(port)
         raw_s = raw(port, args.deps, args.processes)
-        cpu1, cmds1 = server_usage(port)
+        _, cmds1 = server_usage(port)
         dq_s = through_depqueue(port, args.deps, args.processes, Path(tmp) / "worker.log", args.quiet_workers)
         cpu2, cmds2 = server_usage(port)
     figures = {"deps": args.deps, "processes": args.processes, "binlog": not args.no_binlog,

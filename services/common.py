@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -52,6 +53,14 @@ def load(config_file: str | None, **overrides: Any) -> Config:
 
 def job_context(config: Config) -> JobContext:
     return JobContext(data_root=Path(config.data_root))
+
+
+def exit_on_sigterm(code: int) -> None:
+    """Leave on SIGTERM with ``code``. As a container's PID 1 a process ignores SIGTERM unless it says so."""
+    def _leave(signum: int, frame: object) -> None:
+        raise SystemExit(code)
+
+    signal.signal(signal.SIGTERM, _leave)
 
 
 def fail(message: str, code: ExitCode) -> None:

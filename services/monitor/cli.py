@@ -16,6 +16,7 @@ from prometheus_client.registry import CollectorRegistry
 
 from depqueue.config import Config, load_config
 from depqueue.errors import ConfigError
+from services.common import exit_on_sigterm
 from services.monitor.collector import DEFAULT_MAX_PARENTS, QueueCollector
 from services.monitor.server import serve
 from services.monitor.snapshot import Reader
@@ -49,6 +50,7 @@ def main(config_file: str | None, host: str, port: int | None, beanstalkd_host: 
          beanstalkd_port: int | None, tube: str | None, max_parents: int, timeout: float) -> None:
     """Export the queue's tubes, workers and per-parent progress as Prometheus metrics."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    exit_on_sigterm(0)
     config = resolve(config_file, port, beanstalkd_host, beanstalkd_port, tube)
     registry = CollectorRegistry()
     reader = Reader(config.beanstalkd_host, config.beanstalkd_port, config.beanstalkd_tube, timeout=timeout)

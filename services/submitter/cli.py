@@ -23,7 +23,7 @@ from rich.table import Table
 from depqueue import Config, DepQueue
 from depqueue.errors import BadJob, BeanstalkdUnreachable, JobTooBig, MalformedJob, NotCancellable
 from depqueue.pool import queue_from
-from services.common import ExitCode, config_options, fail, job_context, load
+from services.common import ExitCode, config_options, exit_on_sigterm, fail, job_context, load
 from services.submitter.batchfile import BatchFileError, read_batch_file
 from services.submitter.report import ParentResult, print_summary, write_junit
 from services.submitter.waiting import ProgressView, is_live_terminal, wait_for_batch
@@ -61,6 +61,7 @@ def connect(config: Config) -> DepQueue:
 @click.group(cls=DefaultToSubmit, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Submit wndchrm jobs to the queue and follow them."""
+    exit_on_sigterm(128 + 15)
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
