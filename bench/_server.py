@@ -1,4 +1,5 @@
-"""A private beanstalkd for a benchmark run: free loopback port, binlog in a temporary folder."""
+"""What the benchmarks share: a private beanstalkd (free loopback port, binlog in a temporary folder)
+and job callbacks whose work is nothing, so that only the queue's own cost is measured."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from depqueue import DepQueue
 
 
 @contextmanager
@@ -33,3 +36,18 @@ def beanstalkd(binlog: bool = True) -> Iterator[int]:
         finally:
             process.terminate()
             process.wait()
+
+
+class TrivialJobs:
+    """depqueue callbacks: each parent gets ``deps`` dependencies, and no job does any work."""
+
+    def __init__(self, deps: int) -> None:
+        self.deps = deps
+
+    def run_job(self, queue: object, job_id: int, params: list[str]) -> None:
+        """Nothing to do."""
+
+    def add_deps(self, queue: DepQueue, dep_tube: str, job_id: int, params: list[str]) -> int:
+        for i in range(self.deps):
+            queue.add_dependent_job(dep_tube, ["noop", str(i)])
+        return self.deps

@@ -22,20 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._server import beanstalkd
+from bench._server import TrivialJobs, beanstalkd
 from depqueue import Config, DepQueue, QueueMain
-
-N_DEPS = 5
-
-
-def run_job(queue: DepQueue, job_id: int, params: list[str]) -> None:
-    """Trivial work."""
-
-
-def add_deps(queue: DepQueue, dep_tube: str, job_id: int, params: list[str]) -> int:
-    for i in range(N_DEPS):
-        queue.add_dependent_job(dep_tube, ["noop", str(i)])
-    return N_DEPS
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -44,21 +32,20 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    global N_DEPS
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parents", type=int, default=200)
     parser.add_argument("--deps", type=int, default=5)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    N_DEPS = args.deps
     with beanstalkd() as port, tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "worker.log"
         handler = logging.FileHandler(log)
         handler.setFormatter(logging.Formatter("%(created).6f %(message)s"))
         logging.getLogger().handlers[:] = [handler]
         logging.getLogger().setLevel(logging.INFO)
-        pool = QueueMain(run_job, add_deps, Config(beanstalkd_port=port, beanstalkd_tube="bench",
+        jobs = TrivialJobs(args.deps)
+        pool = QueueMain(jobs.run_job, jobs.add_deps, Config(beanstalkd_port=port, beanstalkd_tube="bench",
                                                    num_workers=args.processes))
         parents = [pool.queue.add_job(["noop", str(i)], batch="lat") for i in range(args.parents)]
         pool.launch_workers()

@@ -23,7 +23,7 @@ import greenstalk
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._server import beanstalkd
+from bench._server import TrivialJobs, beanstalkd
 from depqueue import Config, DepQueue, QueueMain
 from depqueue.pool import setup_logging
 
@@ -57,19 +57,6 @@ def raw(port: int, n: int, processes: int) -> float:
     return elapsed
 
 
-N_DEPS = 0
-
-
-def run_job(queue: DepQueue, job_id: int, params: list[str]) -> None:
-    """Trivial: the work is nothing, so only the queue's overhead is measured."""
-
-
-def add_deps(queue: DepQueue, dep_tube: str, job_id: int, params: list[str]) -> int:
-    for i in range(N_DEPS):
-        queue.add_dependent_job(dep_tube, ["noop", str(i)])
-    return N_DEPS
-
-
 def server_usage(port: int) -> tuple[float, int]:
     """beanstalkd's CPU seconds so far and the commands it has served."""
     stats = greenstalk.Client(("127.0.0.1", port)).stats()
@@ -78,13 +65,12 @@ def server_usage(port: int) -> tuple[float, int]:
 
 
 def through_depqueue(port: int, n: int, processes: int, log: Path, quiet: bool = False) -> float:
-    global N_DEPS
-    N_DEPS = n
     setup_logging(str(log))
     if quiet:
         logging.getLogger().setLevel(logging.WARNING)
     config = Config(beanstalkd_port=port, beanstalkd_tube="bench", num_workers=processes)
-    pool = QueueMain(run_job, add_deps, config)
+    jobs = TrivialJobs(n)
+    pool = QueueMain(jobs.run_job, jobs.add_deps, config)
     start = time.perf_counter()
     parent = pool.queue.add_job(["noop"], batch="bench")
     pool.launch_workers()

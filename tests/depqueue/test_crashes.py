@@ -128,29 +128,35 @@ def test_beanstalkd_restart_mid_batch_loses_nothing(beanstalkd: Beanstalkd, data
         assert len(starts(data_root / f"s{i}" / "parent-starts.log")) >= 1
 
 
-def test_sweep_runs_a_stranded_parent(beanstalkd: Beanstalkd, data_root: Path, tmp_path: Path) -> None:
-    """The crash window: the last dependency was deleted, then its finisher died before claiming the parent."""
-    queue = DepQueue(port=beanstalkd.port)
-    out = data_root / "stranded"
-    parent = queue.add_job(["demo", "fanout", "2", str(out)], batch="x")
+def strand(queue: DepQueue, out: Path, parts: int, park: int) -> int:
+    """Leave a parent in the crash window: expanded and parked for ``park`` seconds, its dependencies done
+    and deleted, and nobody claiming it (as when the last finisher died between its delete and its claim)."""
+    parent = queue.add_job(["demo", "fanout", str(parts), str(out)], batch="stranded")
     conn = queue.conn
     conn.watch_only([queue.tube])
     job = conn.reserve(1)
     assert job is not None and job.id == parent
     envelope = decode(job.body)
     dep_tube = queue.dep_tube(parent)
-    for i in range(2):  # what the expander would do, then what the crashed finishers left
-        (out / f"part-{i}.txt").parent.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True)
+    for i in range(parts):  # what the expander would do, then what the crashed finishers left
         (out / f"part-{i}.txt").write_text(str(i))
         conn.put(dep_tube, b"{}", priority=0)
-    write_manifest(conn, dep_tube, parent, envelope, 2)
-    conn.release(parent, envelope.wire_priority, delay=3600)  # parked far longer than the test
+    write_manifest(conn, dep_tube, parent, envelope, parts)
+    conn.release(parent, envelope.wire_priority, delay=park)
     conn.watch_only([dep_tube])
     while (dep := conn.reserve(0)) is not None:
         conn.delete(dep.id)
+    return parent
+
+
+def test_sweep_runs_a_stranded_parent(beanstalkd: Beanstalkd, data_root: Path, tmp_path: Path) -> None:
+    """Parked far longer than the test: the idle workers' sweep finds it."""
+    queue = DepQueue(port=beanstalkd.port)
+    parent = strand(queue, data_root / "stranded", parts=2, park=3600)
     began = time.monotonic()
     with WorkerPool(beanstalkd.port, data_root, tmp_path / "w.log", processes=1, SWEEP_INTERVAL="2") as pool:
-        outcome = wait_outcomes(queue, "x", [parent], timeout=30)[parent]
+        outcome = wait_outcomes(queue, "stranded", [parent], timeout=30)[parent]
         assert "the sweep runs it" in pool.log_text()
     assert outcome["status"] == "succeeded"
     assert time.monotonic() - began < 15
@@ -160,17 +166,7 @@ def test_parked_parent_is_recovered_by_its_park_delay_when_workers_are_busy(bean
                                                                              data_root: Path, tmp_path: Path) -> None:
     """Same crash window, but the parent's park delay is short: it comes back and runs by itself."""
     queue = DepQueue(port=beanstalkd.port)
-    out = data_root / "parked"
-    parent = queue.add_job(["demo", "fanout", "1", str(out)], batch="y")
-    conn = queue.conn
-    conn.watch_only([queue.tube])
-    job = conn.reserve(1)
-    assert job is not None
-    envelope = decode(job.body)
-    (out / "part-0.txt").parent.mkdir(parents=True)
-    (out / "part-0.txt").write_text("0")
-    write_manifest(conn, queue.dep_tube(parent), parent, envelope, 1)
-    conn.release(parent, envelope.wire_priority, delay=2)
+    parent = strand(queue, data_root / "parked", parts=1, park=2)
     with WorkerPool(beanstalkd.port, data_root, tmp_path / "w.log", processes=1, SWEEP_INTERVAL="600"):
-        outcome = wait_outcomes(queue, "y", [parent], timeout=20)[parent]
+        outcome = wait_outcomes(queue, "stranded", [parent], timeout=20)[parent]
     assert outcome["status"] == "succeeded"
