@@ -29,7 +29,11 @@ class JobContext:
             raise BadJob(f"invalid path {path!r}")
         root = self.data_root.resolve()
         candidate = Path(path)
-        resolved = (candidate if candidate.is_absolute() else root / candidate).resolve()
+        try:
+            resolved = (candidate if candidate.is_absolute() else root / candidate).resolve()
+        except (RuntimeError, OSError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
+            raise BadJob(f"path {path!r} cannot be resolved: {'symlink loop' if isinstance(exc, RuntimeError) else exc}"
+                         ) from None
         if resolved != root and root not in resolved.parents:
             raise BadJob(f"path {path!r} is outside the data root {str(root)!r}")
         if must_exist and not resolved.exists():

@@ -1,0 +1,42 @@
+"""Every console script refuses malformed arguments and configuration with exit 2 and a specific message."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.queue_helpers import BIN
+
+
+def run(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN / argv[0]), *argv[1:]], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["wndchrm-worker", "--processes", "0"], "0 is not in the range 1<=x<=512"),
+    (["wndchrm-worker", "--port", "http"], "'http' is not a valid integer"),
+    (["wndchrm-worker", "-f", "/nonexistent/q.conf"], "configuration file /nonexistent/q.conf does not exist"),
+    (["wndchrm-worker", "--bogus"], "No such option: --bogus"),
+    (["wndchrm-monitor", "--port", "99999"], "99999"),
+    (["wndchrm-monitor", "-f", "/nonexistent/q.conf"], "does not exist"),
+    (["wndchrm-submit", "retry"], "give record ids or --all"),
+    (["wndchrm-submit", "cancel", "abc"], "'abc' is not a valid integer"),
+    (["wndchrm-submit", "--priority", "-1", "--", "demo", "noop"], "-1 is not in the range"),
+    (["wndchrm-submit", "--", "wndchrm", "test", "-q", "x"], "-q"),
+])
+def test_malformed_arguments_exit_2_with_a_specific_message(argv: list[str], message: str) -> None:
+    result = run(*argv)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize("text", ["num_workers = lots\n", "no equals sign\n", "\x00\x01binary", "unknown_key = 1\n"])
+def test_malformed_config_files_exit_2(tmp_path: Path, text: str) -> None:
+    conf = tmp_path / "q.conf"
+    conf.write_text(text)
+    for script in ("wndchrm-worker", "wndchrm-monitor"):
+        result = run(script, "-f", str(conf))
+        assert result.returncode == 2, (script, result.stderr)
+        assert str(conf) in result.stderr
