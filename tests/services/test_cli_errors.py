@@ -18,7 +18,7 @@ def run(*argv: str) -> subprocess.CompletedProcess[str]:
     (["wndchrm-worker", "--processes", "0"], "0 is not in the range 1<=x<=512"),
     (["wndchrm-worker", "--port", "http"], "'http' is not a valid integer"),
     (["wndchrm-worker", "-f", "/nonexistent/q.conf"], "configuration file /nonexistent/q.conf does not exist"),
-    (["wndchrm-worker", "--bogus"], "No such option: --bogus"),
+    (["wndchrm-worker", "--bogus"], "No such option '--bogus'"),
     (["wndchrm-monitor", "--port", "99999"], "99999"),
     (["wndchrm-monitor", "-f", "/nonexistent/q.conf"], "does not exist"),
     (["wndchrm-submit", "retry"], "give record ids or --all"),

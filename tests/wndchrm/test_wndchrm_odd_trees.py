@@ -45,7 +45,7 @@ def test_unreadable_image_fails_its_dependency_with_its_name(ctx: JobContext,
                                                               make_image: Callable[..., Path]) -> None:
     image = make_image("set/a/secret.tif")
     image.chmod(0)
-    with pytest.raises(BadJob, match="secret.tif"):
+    with pytest.raises(BadJob, match=r"secret\.tif"):
         WNDCHRM.run(None, 2, ["wndchrm", "features", "set/a/secret.tif"], ctx)  # type: ignore[arg-type]
 
 
@@ -53,7 +53,7 @@ def test_unreadable_image_as_root_is_still_a_clear_error(ctx: JobContext, make_i
     image = make_image("set/a/gone.tif")
     image.unlink()
     image.mkdir()  # a folder named like an image: unreadable as a file even for root
-    with pytest.raises(BadJob, match="gone.tif"):
+    with pytest.raises(BadJob, match=r"gone\.tif"):
         WNDCHRM.run(None, 2, ["wndchrm", "features", "set/a/gone.tif"], ctx)  # type: ignore[arg-type]
 
 
