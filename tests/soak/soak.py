@@ -1,10 +1,13 @@
 """Soak test with fault injection: a batch of real jobs runs while a chaos loop breaks things.
 
-    python -m tests.soak.soak [--parents 40] [--deps 25] [--faults 200] [--max-seconds 900]
+    python -m tests.soak.soak [--parents 40] [--deps 25] [--faults 200] [--max-seconds 900] [--work wndchrm]
 
-P parents x D dependencies (``demo fanout``: every dependency writes its part file atomically, every
-parent checks its parts and writes a result) run on two worker pools while the chaos loop, bounded in
-count and time and touching only processes it started on loopback, injects:
+P parents x D dependencies run on two worker pools: ``demo fanout`` (every dependency writes its part
+file atomically, every parent checks its parts and writes a result) or, with ``--work wndchrm``, WND-CHARM
+training on a set of D images per parent (every dependency computes one image's features with
+CharmFeatures and writes its cache atomically; corrupt files are caches that do not load as valid).
+Meanwhile the chaos loop, bounded in count and time and touching only processes it started on loopback,
+injects:
 
 - ``kill9``: SIGKILL of a random worker process (its pool restarts it);
 - ``pool_restart``: SIGTERM of a whole pool (drain) and a fresh pool in its place (scale down and up);
@@ -103,8 +106,29 @@ def collect(queue: DepQueue, batch: str, outcomes: dict[int, dict[str, object]])
         queue.close()
 
 
+def corrupt_wndchrm_outputs(data: Path, ids: list[int], outcomes: dict[int, dict[str, object]]) -> int:
+    """Feature caches that do not load as valid, and missing models of succeeded parents."""
+    from services.worker.wndchrm import cache
+    from services.worker.wndchrm.engine import get_engine
+    from services.worker.wndchrm.options import parse
+
+    options = parse(["wndchrm", "check", "-l", "x"]).options
+    engine = get_engine()
+    bad = 0
+    for image in sorted(data.glob("set*/**/*.tif")):
+        path = cache.cache_path(data, image.resolve(), options)
+        if path.exists() and cache.load(path, image.resolve(), options, engine) is None:
+            bad += 1
+    for i, parent in enumerate(ids):
+        if outcomes.get(parent, {}).get("status") == "succeeded" and not (data / "out" / f"set{i}.fit").exists():
+            bad += 1
+    return bad
+
+
 def run_soak(workdir: Path, parents: int, deps: int, max_faults: int, max_seconds: float,
-             processes: int = 2, seed: int = 1, dep_seconds: float = 0.3) -> SoakReport:
+             processes: int = 2, seed: int = 1, dep_seconds: float = 0.3, work: str = "demo") -> SoakReport:
+    """``work`` is ``demo`` (dependencies write part files) or ``wndchrm`` (each parent trains a WND-CHARM
+    model on its own set of ``deps`` images; dependencies compute features with CharmFeatures)."""
     rng = random.Random(seed)
     server = Beanstalkd(port=free_port(), binlog=workdir / "binlog")
     server.start()
@@ -120,8 +144,15 @@ def run_soak(workdir: Path, parents: int, deps: int, max_faults: int, max_second
 
     started = time.monotonic()
     queue = DepQueue(port=server.port)
-    ids = [queue.add_job(["demo", "fanout", str(deps), str(data / f"p{i}"), "--sleep", str(dep_seconds)], batch="soak",
-                         ttr=TTR, attempts=20, backoff=0.5) for i in range(parents)]
+    if work == "wndchrm":
+        from services.worker.wndchrm.example_data import build_textures
+        for i in range(parents):
+            build_textures(data / f"set{i}", per_class=max(2, deps // 3), size=48)
+        argvs = [["wndchrm", "train", "-l", f"set{i}/textures", f"out/set{i}.fit"] for i in range(parents)]
+    else:
+        argvs = [["demo", "fanout", str(deps), str(data / f"p{i}"), "--sleep", str(dep_seconds)]
+                 for i in range(parents)]
+    ids = [queue.add_job(argv, batch="soak", ttr=TTR, attempts=20, backoff=0.5) for argv in argvs]
     pools = [make_pool(), make_pool()]
     chaos = Chaos(server, pools, make_pool, rng)
     outcomes: dict[int, dict[str, object]] = {}
@@ -143,7 +174,9 @@ def run_soak(workdir: Path, parents: int, deps: int, max_faults: int, max_second
     report.completed = sum(o.get("status") == "succeeded" for o in outcomes.values())
     report.failed = sum(o.get("status") != "succeeded" for o in outcomes.values())
     report.lost = parents - len(outcomes)
-    for i, parent in enumerate(ids):
+    if work == "wndchrm":
+        report.corrupt_files = corrupt_wndchrm_outputs(data, ids, outcomes)
+    for i, parent in enumerate(ids if work == "demo" else []):
         out = data / f"p{i}"
         starts_log = out / "parent-starts.log"
         starts = starts_log.read_text().splitlines() if starts_log.exists() else []
@@ -156,9 +189,12 @@ def run_soak(workdir: Path, parents: int, deps: int, max_faults: int, max_second
         if parent in outcomes and outcomes[parent].get("status") == "succeeded" and (
                 not result.exists() or result.read_text() != f"{deps} parts\n"):
             report.corrupt_files += 1
-    runs = Counter(re.findall(r"dep (\d+) of parent \d+ started", "".join(
-        p.read_text(errors="replace") for p in logs.glob("*.log"))))
+    log_text = "".join(p.read_text(errors="replace") for p in logs.glob("*.log"))
+    runs = Counter(re.findall(r"dep (\d+) of parent \d+ started", log_text))
     report.dependencies_rerun = sum(n - 1 for n in runs.values())
+    if work == "wndchrm":  # the workers' own log lines are the markers
+        parent_runs = Counter(re.findall(r"parent (\d+) started", log_text))
+        report.duplicate_parent_starts = sum(n - 1 for n in parent_runs.values())
     return report
 
 
@@ -169,12 +205,14 @@ def main() -> None:
     parser.add_argument("--faults", type=int, default=200)
     parser.add_argument("--max-seconds", type=float, default=900)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--dep-seconds", type=float, default=0.3, help="work per dependency")
+    parser.add_argument("--dep-seconds", type=float, default=0.3, help="work per demo dependency")
+    parser.add_argument("--work", choices=["demo", "wndchrm"], default="demo",
+                        help="demo jobs, or WND-CHARM training whose dependencies compute real features")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
         report = run_soak(Path(tmp), args.parents, args.deps, args.faults, args.max_seconds, seed=args.seed,
-                          dep_seconds=args.dep_seconds)
+                          dep_seconds=args.dep_seconds, work=args.work)
     print(report.line())
     if args.json:
         args.json.write_text(json.dumps(asdict(report), indent=2))
