@@ -193,7 +193,7 @@ def run_soak(workdir: Path, parents: int, deps: int, max_faults: int, max_second
     runs = Counter(re.findall(r"dep (\d+) of parent \d+ started", log_text))
     report.dependencies_rerun = sum(n - 1 for n in runs.values())
     if work == "wndchrm":  # the workers' own log lines are the markers
-        parent_runs = Counter(re.findall(r"parent (\d+) started", log_text))
+        parent_runs = Counter(re.findall(r": parent (\d+) started", log_text))
         report.duplicate_parent_starts = sum(n - 1 for n in parent_runs.values())
     return report
 
