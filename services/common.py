@@ -12,7 +12,7 @@ import click
 
 from depqueue import Config, load_config
 from depqueue.errors import ConfigError
-from services.worker.kinds import JobContext
+from services.kinds import JobContext
 
 F = TypeVar("F", bound=Callable[..., Any])
 

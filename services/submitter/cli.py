@@ -23,12 +23,12 @@ from rich.table import Table
 from depqueue import Config, DepQueue
 from depqueue.errors import BadJob, BeanstalkdUnreachable, JobTooBig, MalformedJob, NotCancellable
 from depqueue.pool import queue_from
+from services import kinds
 from services.common import ExitCode, config_options, exit_on_sigterm, fail, job_context, load
+from services.kinds import builtin  # noqa: F401  (registers the kinds to validate against)
 from services.submitter.batchfile import BatchFileError, read_batch_file
 from services.submitter.report import ParentResult, print_summary, write_junit
 from services.submitter.waiting import ProgressView, is_live_terminal, wait_for_batch
-from services.worker import kinds
-from services.worker.kinds import builtin  # noqa: F401  (registers the kinds to validate against)
 
 SUBCOMMANDS = ("submit", "status", "failed", "retry", "cancel")
 

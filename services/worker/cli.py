@@ -11,8 +11,8 @@ import click
 from depqueue import QueueMain
 from depqueue.pool import setup_logging
 from services.common import config_options, job_context, load
+from services.kinds import builtin, register
 from services.worker.dispatch import KindDispatcher
-from services.worker.kinds import builtin, register
 
 log = logging.getLogger("wndchrm.worker")
 
@@ -30,7 +30,7 @@ def main(config_file: str | None, verbose: bool, **flags: Any) -> None:
     config = load(config_file, **flags)
     setup_logging(config.worker_log, verbose)
     if config.wndchrm_binary:  # a site's own C++ wndchrm, run the original way; only when configured
-        from services.worker.wndchrm import WndchrmKind
+        from services.kinds.wndchrm import WndchrmKind
         register(WndchrmKind(binary=config.wndchrm_binary))
     log.info("job kinds: %s; data root %s", ", ".join(sorted(builtin.REGISTRY)), config.data_root)
     dispatcher = KindDispatcher(job_context(config))

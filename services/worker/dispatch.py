@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from depqueue import DepQueue
-from services.worker import kinds
-from services.worker.kinds import JobContext
+from services import kinds
+from services.kinds import JobContext
 
 
 class KindDispatcher:

@@ -8,8 +8,8 @@ import pytest
 
 from depqueue import DepQueue
 from depqueue.errors import BadJob
-from services.worker import kinds
-from services.worker.kinds import (
+from services import kinds
+from services.kinds import (
     JobContext,
     builtin,  # noqa: F401
 )

@@ -14,9 +14,9 @@ import pytest
 import tifffile
 from wndchrm_helpers import FakeQueue, precompute
 
-from services.worker.kinds import JobContext
-from services.worker.wndchrm import WNDCHRM
-from services.worker.wndchrm.example_data import ExampleSets, build_examples
+from services.kinds import JobContext
+from services.kinds.wndchrm import WNDCHRM
+from services.kinds.wndchrm.example_data import ExampleSets, build_examples
 
 #: Example images per class and their side; 64 px keeps CharmFeatures at about half a second an image.
 PER_CLASS = 20

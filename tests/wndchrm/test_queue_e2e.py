@@ -1,6 +1,6 @@
 """End to end: ``wndchrm test`` submitted to a real beanstalkd and run by a real worker pool.
 
-Skipped until the worker registers the wndchrm kind (services/worker/kinds/builtin.py).
+Skipped until the worker registers the wndchrm kind (services/kinds/builtin.py).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from services.worker.kinds import builtin
-from services.worker.wndchrm.example_data import build_textures
+from services.kinds import builtin
+from services.kinds.wndchrm.example_data import build_textures
 from tests.conftest import Beanstalkd
 
 BIN = Path(sys.executable).parent

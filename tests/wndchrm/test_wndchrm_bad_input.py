@@ -10,8 +10,8 @@ import pytest
 from wndchrm_helpers import FakeQueue
 
 from depqueue.errors import BadJob
-from services.worker.kinds import JobContext
-from services.worker.wndchrm import WNDCHRM
+from services.kinds import JobContext
+from services.kinds.wndchrm import WNDCHRM
 
 
 def _two_classes(make_image: Callable[..., Path]) -> None:
@@ -96,8 +96,8 @@ def test_tsv_line_escaping_the_root(ctx: JobContext, make_image: Callable[..., P
 
 def test_unknown_option(ctx: JobContext, make_image: Callable[..., Path]) -> None:
     _two_classes(make_image)
-    with pytest.raises(BadJob, match="unsupported wndchrm option '-m'"):
-        WNDCHRM.validate(["wndchrm", "test", "-m", "set"], ctx)
+    with pytest.raises(BadJob, match="unknown wndchrm option letter 'x'"):
+        WNDCHRM.validate(["wndchrm", "test", "-x", "set"], ctx)
 
 
 def test_wrong_argument_count(ctx: JobContext, make_image: Callable[..., Path]) -> None:

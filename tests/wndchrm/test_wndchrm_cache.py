@@ -17,10 +17,10 @@ import tifffile
 from wndchrm_helpers import FakeQueue
 
 from depqueue.errors import RetryLater
-from services.worker.kinds import JobContext
-from services.worker.wndchrm import WNDCHRM, cache
-from services.worker.wndchrm.engine import get_engine
-from services.worker.wndchrm.options import parse
+from services.kinds import JobContext
+from services.kinds.wndchrm import WNDCHRM, cache
+from services.kinds.wndchrm.engine import get_engine
+from services.kinds.wndchrm.options import parse
 
 
 def _features(ctx: JobContext, *words: str) -> None:

@@ -16,10 +16,10 @@ import numpy as np
 import tifffile
 
 from depqueue import DepQueue
-from services.worker.wndchrm import cache
-from services.worker.wndchrm.engine import get_engine
-from services.worker.wndchrm.example_data import build_textures
-from services.worker.wndchrm.options import parse
+from services.kinds.wndchrm import cache
+from services.kinds.wndchrm.engine import get_engine
+from services.kinds.wndchrm.example_data import build_textures
+from services.kinds.wndchrm.options import parse
 from tests.conftest import Beanstalkd
 from tests.queue_helpers import WorkerPool, wait_outcomes, wait_until
 

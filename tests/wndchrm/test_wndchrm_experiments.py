@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from wndchrm_helpers import run_through_kind
 
-from services.worker.kinds import JobContext
-from services.worker.wndchrm import WNDCHRM
-from services.worker.wndchrm.commands import parse_job, report_paths
-from services.worker.wndchrm.fitfile import read_fit
+from services.kinds import JobContext
+from services.kinds.wndchrm import WNDCHRM
+from services.kinds.wndchrm.commands import parse_job, report_paths
+from services.kinds.wndchrm.fitfile import read_fit
 
 
 def _test(root: Path, *words: str) -> dict[str, Any]:
@@ -105,7 +105,7 @@ def test_check_prints_only_paths(examples_root: Path, tmp_path: Path) -> None:
     fresh.mkdir()
     for name in ("b.tif", "a.tif"):
         (fresh / name).write_bytes((examples_root / "ex/textures/brick/brick-000.tif").read_bytes())
-    command = [sys.executable, "-m", "services.worker.wndchrm", "--data-root", str(examples_root), "check"]
+    command = [sys.executable, "-m", "services.kinds.wndchrm", "--data-root", str(examples_root), "check"]
     done = subprocess.run([*command, "fresh"], capture_output=True, text=True, check=True)
     assert done.stdout == "fresh/a.tif\nfresh/b.tif\n"
     done = subprocess.run([*command, "ex/textures"], capture_output=True, text=True, check=True)

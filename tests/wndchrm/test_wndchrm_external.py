@@ -13,9 +13,9 @@ import pytest
 from wndchrm_helpers import FakeQueue, run_through_kind
 
 from depqueue.errors import BadJob
-from services.worker.kinds import JobContext
-from services.worker.wndchrm import WndchrmKind
-from services.worker.wndchrm.external import ExternalFailed
+from services.kinds import JobContext
+from services.kinds.wndchrm import WndchrmKind
+from services.kinds.wndchrm.external import ExternalFailed
 
 # The stand-in: `check` prints each image without a .sig beside it; `train IMAGE /dev/null` writes the
 # image's .sig; `train DATASET OUT` needs every .sig and writes OUT. Every call is logged as JSON argv.
@@ -108,6 +108,6 @@ def test_missing_binary_is_a_clear_failure(ctx: JobContext, make_image: Callable
 
 
 def test_built_in_engine_stays_the_default() -> None:
-    from services.worker.wndchrm import WNDCHRM
+    from services.kinds.wndchrm import WNDCHRM
 
     assert WNDCHRM.external is None and WNDCHRM.name == "wndchrm"

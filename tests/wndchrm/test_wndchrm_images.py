@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import tifffile
 
-from services.worker.wndchrm.images import RGB_WEIGHTS, load_tiles, read_image
-from services.worker.wndchrm.options import parse
+from services.kinds.wndchrm.images import RGB_WEIGHTS, load_tiles, read_image
+from services.kinds.wndchrm.options import parse
 
 
 @pytest.mark.parametrize("planar", [False, True])

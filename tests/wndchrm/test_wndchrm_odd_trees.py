@@ -12,9 +12,9 @@ import pytest
 from wndchrm_helpers import FakeQueue, run_through_kind
 
 from depqueue.errors import BadJob
-from services.worker.kinds import JobContext
-from services.worker.wndchrm import WNDCHRM, cache
-from services.worker.wndchrm.options import parse
+from services.kinds import JobContext
+from services.kinds.wndchrm import WNDCHRM, cache
+from services.kinds.wndchrm.options import parse
 
 
 def _expand(ctx: JobContext, argv: list[str]) -> list[list[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from depqueue.errors import BadJob
-from services.worker.wndchrm.options import Block, parse
+from services.kinds.wndchrm.options import Block, parse
 
 
 def test_defaults_are_wndchrms() -> None:
@@ -36,15 +36,15 @@ def test_single_tile_number_means_square() -> None:
 @pytest.mark.parametrize(
     ("word", "message"),
     [
-        ("-m", "unsupported wndchrm option '-m'"),
-        ("-c", "unsupported wndchrm option '-c'"),
+        ("-x", "unknown wndchrm option letter 'x'"),
+        ("-vq", "expected -vrPATH"),
         ("-t0", "between 1 and 32"),
         ("-tx", "expected -tN or -tCxR"),
         ("-d0", "between 1 and 100"),
         ("-B1,2,3", "expected -Bx,y,w,h"),
         ("-r1.5", "fraction"),
-        ("-fabc", "needs a number"),
-        ("-lx", "takes no value"),
+        ("-fabc", "-f needs a value"),
+        ("-lx", "unknown wndchrm option letter 'x'"),
     ],
 )
 def test_bad_options_are_named(word: str, message: str) -> None:

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from services.worker.wndchrm import wnd
+from services.kinds.wndchrm import wnd
 
 
 def test_scale_uses_training_range_and_clips_test_values() -> None:

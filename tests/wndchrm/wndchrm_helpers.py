@@ -5,8 +5,8 @@ from __future__ import annotations
 import multiprocessing
 from dataclasses import dataclass, field
 
-from services.worker.kinds import JobContext
-from services.worker.wndchrm import WNDCHRM, WndchrmKind
+from services.kinds import JobContext
+from services.kinds.wndchrm import WNDCHRM, WndchrmKind
 
 
 @dataclass

@@ -12,10 +12,11 @@ import os
 from typing import TYPE_CHECKING
 
 from depqueue.errors import BadJob
-from services.worker.kinds import JobContext
-from services.worker.wndchrm import runner
-from services.worker.wndchrm.commands import Job, feature_argv, missing_images, parse_job
-from services.worker.wndchrm.external import ExternalWndchrm
+from services.kinds import JobContext
+from services.kinds.wndchrm import runner
+from services.kinds.wndchrm.commands import Job, feature_argv, missing_images, parse_job
+from services.kinds.wndchrm.external import ExternalWndchrm
+from services.kinds.wndchrm.support import check_supported
 
 if TYPE_CHECKING:
     from depqueue import DepQueue
@@ -37,6 +38,8 @@ class WndchrmKind:
         job = parse_job(argv, ctx)
         if self.external is not None and job.options.out is not None:
             raise BadJob("--out is an option of the built-in engine; the configured wndchrm binary has none")
+        if self.external is None:
+            check_supported(job.options)
         return job
 
     def validate(self, argv: list[str], ctx: JobContext) -> None:

@@ -1,8 +1,8 @@
 """Registers every job kind this worker ships, so entry points import one module."""
 
-from services.worker.kinds import REGISTRY, register
-from services.worker.kinds.demo import DEMO
-from services.worker.wndchrm import WNDCHRM
+from services.kinds import REGISTRY, register
+from services.kinds.demo import DEMO
+from services.kinds.wndchrm import WNDCHRM
 
 register(WNDCHRM)
 

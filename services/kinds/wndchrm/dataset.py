@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from depqueue.errors import BadJob
-from services.worker.kinds import JobContext
-from services.worker.wndchrm.images import is_image
+from services.kinds import JobContext
+from services.kinds.wndchrm.images import is_image
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from services.worker.wndchrm.engine import Engine
-from services.worker.wndchrm.options import Options
+from services.kinds.wndchrm.engine import Engine
+from services.kinds.wndchrm.options import Options
 
 log = logging.getLogger(__name__)
 

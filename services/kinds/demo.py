@@ -19,7 +19,7 @@ from pathlib import Path
 
 from depqueue import DepQueue
 from depqueue.errors import BadJob
-from services.worker.kinds import JobContext, register
+from services.kinds import JobContext, register
 
 
 class _Parser(argparse.ArgumentParser):

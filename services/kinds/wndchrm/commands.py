@@ -15,16 +15,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from depqueue.errors import BadJob, RetryLater
-from services.worker.kinds import JobContext
-from services.worker.wndchrm import cache, options
-from services.worker.wndchrm.dataset import Sample, load_dataset, relative
-from services.worker.wndchrm.engine import get_engine
-from services.worker.wndchrm.experiment import Labelled
-from services.worker.wndchrm.features import image_features, needs_features
-from services.worker.wndchrm.fitfile import read_fit
-from services.worker.wndchrm.images import IMAGE_SUFFIXES
-from services.worker.wndchrm.options import Command, Options
-from services.worker.wndchrm.outputs import default_output, output_path
+from services.kinds import JobContext
+from services.kinds.wndchrm import cache, options
+from services.kinds.wndchrm.dataset import Sample, load_dataset, relative
+from services.kinds.wndchrm.engine import get_engine
+from services.kinds.wndchrm.experiment import Labelled
+from services.kinds.wndchrm.features import image_features, needs_features
+from services.kinds.wndchrm.fitfile import read_fit
+from services.kinds.wndchrm.images import IMAGE_SUFFIXES
+from services.kinds.wndchrm.options import Command, Options
+from services.kinds.wndchrm.outputs import default_output, output_path
 
 log = logging.getLogger(__name__)
 

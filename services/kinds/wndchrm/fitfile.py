@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from depqueue.errors import BadJob
-from services.worker.wndchrm.outputs import write_atomic
+from services.kinds.wndchrm.outputs import write_atomic
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from services.worker.wndchrm.experiment import TestResult
+from services.kinds.wndchrm.experiment import TestResult
 
 
 def _num(value: float) -> float | None:

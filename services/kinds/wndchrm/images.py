@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from depqueue.errors import BadJob
-from services.worker.wndchrm.options import Options
+from services.kinds.wndchrm.options import Options
 
 #: Suffixes wndchrm reads as images; everything else in a dataset folder is ignored.
 IMAGE_SUFFIXES = (".tif", ".tiff")

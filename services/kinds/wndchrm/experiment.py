@@ -16,8 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from depqueue.errors import BadJob
-from services.worker.wndchrm import wnd
-from services.worker.wndchrm.options import DEFAULT_TRAIN_FRACTION, Options
+from services.kinds.wndchrm import wnd
+from services.kinds.wndchrm.options import DEFAULT_TRAIN_FRACTION, Options
 
 SPLIT_SEED = 20080611
 

@@ -1,7 +1,7 @@
-"""Run a wndchrm command in this process, without a queue: ``python -m services.worker.wndchrm``.
+"""Run a wndchrm command in this process, without a queue: ``python -m services.kinds.wndchrm``.
 
-    python -m services.worker.wndchrm --data-root /data check [options] DATASET
-    python -m services.worker.wndchrm --data-root /data test -n5 textures
+    python -m services.kinds.wndchrm --data-root /data check [options] DATASET
+    python -m services.kinds.wndchrm --data-root /data test -n5 textures
 
 ``check`` prints the images still needing features, one data-root-relative path a line and nothing else
 on stdout (logs go to stderr); other commands compute missing features here and write their outputs.
@@ -15,13 +15,13 @@ import sys
 from pathlib import Path
 
 from depqueue.errors import BadJob, RetryLater
-from services.worker.kinds import JobContext
-from services.worker.wndchrm import runner
-from services.worker.wndchrm.commands import parse_job
+from services.kinds import JobContext
+from services.kinds.wndchrm import runner
+from services.kinds.wndchrm.commands import parse_job
 
 
 def main(args: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.worker.wndchrm", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m services.kinds.wndchrm", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-root", type=Path, default=Path.cwd(), help="folder every path must stay in")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")

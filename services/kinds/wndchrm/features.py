@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from services.worker.wndchrm import cache
-from services.worker.wndchrm.engine import get_engine
-from services.worker.wndchrm.images import load_tiles
-from services.worker.wndchrm.options import Options
+from services.kinds.wndchrm import cache
+from services.kinds.wndchrm.engine import get_engine
+from services.kinds.wndchrm.images import load_tiles
+from services.kinds.wndchrm.options import Options
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ configured builds its own ``WndchrmKind(binary=path)`` instead. See README.md in
 
 from __future__ import annotations
 
-from services.worker.wndchrm.kind import WndchrmKind
+from services.kinds.wndchrm.kind import WndchrmKind
 
 WNDCHRM = WndchrmKind()
 

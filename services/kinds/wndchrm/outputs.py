@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from depqueue.errors import BadJob
-from services.worker.kinds import JobContext
+from services.kinds import JobContext
 
 #: Where reports go when a command names no output: one folder under the data root, outside every
 #: dataset (a report folder inside a dataset would be read as an empty class next time).

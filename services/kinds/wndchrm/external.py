@@ -19,10 +19,10 @@ import subprocess
 from pathlib import Path
 
 from depqueue.errors import BadJob
-from services.worker.kinds import JobContext
-from services.worker.wndchrm.commands import Job
-from services.worker.wndchrm.dataset import relative
-from services.worker.wndchrm.outputs import default_output, output_path, write_atomic
+from services.kinds import JobContext
+from services.kinds.wndchrm.commands import Job
+from services.kinds.wndchrm.dataset import relative
+from services.kinds.wndchrm.outputs import default_output, output_path, write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ import shlex
 import numpy as np
 
 from depqueue.errors import BadJob, RetryLater
-from services.worker.kinds import JobContext
-from services.worker.wndchrm import cache, experiment, reports, wnd
-from services.worker.wndchrm.commands import (
+from services.kinds import JobContext
+from services.kinds.wndchrm import cache, experiment, reports, wnd
+from services.kinds.wndchrm.commands import (
     BUSY_RETRY_DELAY,
     Job,
     classify_output,
@@ -20,10 +20,10 @@ from services.worker.wndchrm.commands import (
     missing_images,
     report_paths,
 )
-from services.worker.wndchrm.dataset import load_dataset, relative
-from services.worker.wndchrm.features import image_features
-from services.worker.wndchrm.fitfile import FitFile, write_fit
-from services.worker.wndchrm.outputs import default_output, output_path, write_atomic
+from services.kinds.wndchrm.dataset import load_dataset, relative
+from services.kinds.wndchrm.features import image_features
+from services.kinds.wndchrm.fitfile import FitFile, write_fit
+from services.kinds.wndchrm.outputs import default_output, output_path, write_atomic
 
 log = logging.getLogger(__name__)
 
