@@ -8,30 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from numpy.typing import NDArray
-
-from depqueue.errors import BadJob, RetryLater
+from depqueue.errors import BadJob
 from services.kinds import JobContext
-from services.kinds.wndchrm import cache, options
+from services.kinds.wndchrm import options
 from services.kinds.wndchrm.dataset import Sample, load_dataset, relative
-from services.kinds.wndchrm.engine import get_engine
-from services.kinds.wndchrm.experiment import Labelled
-from services.kinds.wndchrm.features import image_features, needs_features
-from services.kinds.wndchrm.fitfile import read_fit
+from services.kinds.wndchrm.features import needs_features
 from services.kinds.wndchrm.images import IMAGE_SUFFIXES
 from services.kinds.wndchrm.options import Command, Options
 from services.kinds.wndchrm.outputs import default_output, output_path
+from services.kinds.wndchrm.training_data import is_model as _is_model
 
 log = logging.getLogger(__name__)
-
-#: Seconds before a job whose image another worker is computing comes back.
-BUSY_RETRY_DELAY = 10
-
-FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -101,10 +91,6 @@ def _check_paths(job: Job, ctx: JobContext) -> None:
         output_path(ctx, job.output)
 
 
-def _is_model(arg: str) -> bool:
-    return arg.lower().endswith(".fit")
-
-
 def _samples(job: Job, ctx: JobContext) -> list[Sample]:
     sources = [] if _is_model(job.dataset) else [job.dataset]
     if job.command.name == "features":
@@ -126,69 +112,6 @@ def missing_images(job: Job, ctx: JobContext) -> list[Path]:
 def feature_argv(job: Job, ctx: JobContext, image: Path) -> list[str]:
     """The dependency job computing one image's features for this job."""
     return ["wndchrm", options.FEATURES_COMMAND, *job.options.feature_argv(), relative(ctx, image)]
-
-
-def features_of(ctx: JobContext, images: list[Path], opts: Options) -> list[FloatArray]:
-    """Tiles x features of each image in the feature set of ``opts`` (short unless ``-l``).
-
-    Images still without a trusted cache are computed here, as a fallback; one that another worker is
-    computing right now hands the whole job back for later.
-    """
-    engine = get_engine()
-    reading = replace(opts, overwrite=False)  # -o applies to the dependencies, not to every reread
-    found = []
-    for image in images:
-        try:
-            matrix = image_features(ctx.data_root, image, reading)
-        except cache.CacheBusy as exc:
-            raise RetryLater(str(exc), BUSY_RETRY_DELAY) from None
-        found.append(matrix if opts.long else matrix[:, engine.short_index])
-    return found
-
-
-def feature_names(opts: Options) -> list[str]:
-    engine = get_engine()
-    names = list(engine.names)
-    return names if opts.long else [names[i] for i in engine.short_index]
-
-
-def labelled(ctx: JobContext, source: str, opts: Options, classes: list[str] | None = None) -> Labelled:
-    """A labelled dataset (or ``.fit`` model) with features; ``classes`` fixes the class order."""
-    if _is_model(source):
-        return _from_fit(ctx, source, opts)
-    dataset = load_dataset(ctx, source)
-    if not dataset.labelled:
-        unlabelled = next(s for s in dataset.samples if s.label is None)
-        raise BadJob(
-            f"dataset {source!r} has unlabelled images ({unlabelled.path.name!r}); classes are needed"
-        )
-    names = classes or dataset.classes
-    unknown = sorted(set(dataset.classes) - set(names))
-    if unknown:
-        raise BadJob(f"dataset {source!r} has classes {unknown} that the training set does not have")
-    paths = [s.path for s in dataset.samples]
-    labels = np.array([names.index(str(s.label)) for s in dataset.samples], dtype=np.intp)
-    return Labelled([relative(ctx, p) for p in paths], features_of(ctx, paths, opts), labels, names)
-
-
-def _from_fit(ctx: JobContext, source: str, opts: Options) -> Labelled:
-    fit = read_fit(ctx.confine(source, must_exist=True), source)
-    if fit.feature_names != feature_names(opts):
-        wanted = "long (-l)" if opts.long else "short"
-        raise BadJob(f"model {source!r} does not hold the {wanted} feature set of this CharmFeatures version")
-    paths: list[str] = []
-    rows: list[list[int]] = []
-    for index, path in enumerate(fit.paths):
-        if not paths or paths[-1] != path:
-            paths.append(path)
-            rows.append([])
-        rows[-1].append(index)
-    if any(len(r) != opts.tiles for r in rows):
-        raise BadJob(
-            f"model {source!r} was trained with {len(rows[0])} tile(s) per image, not {opts.tiles} (-t)"
-        )
-    labels = np.array([fit.labels[r[0]] for r in rows], dtype=np.intp)
-    return Labelled(paths, [fit.features[r] for r in rows], labels, fit.classes)
 
 
 def report_paths(ctx: JobContext, job: Job) -> tuple[Path, Path, Path]:

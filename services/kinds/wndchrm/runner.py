@@ -10,20 +10,12 @@ import numpy as np
 from depqueue.errors import BadJob, RetryLater
 from services.kinds import JobContext
 from services.kinds.wndchrm import cache, experiment, reports, wnd
-from services.kinds.wndchrm.commands import (
-    BUSY_RETRY_DELAY,
-    Job,
-    classify_output,
-    feature_names,
-    features_of,
-    labelled,
-    missing_images,
-    report_paths,
-)
+from services.kinds.wndchrm.commands import Job, classify_output, missing_images, report_paths
 from services.kinds.wndchrm.dataset import load_dataset, relative
 from services.kinds.wndchrm.features import image_features
 from services.kinds.wndchrm.fitfile import FitFile, write_fit
 from services.kinds.wndchrm.outputs import default_output, output_path, write_atomic
+from services.kinds.wndchrm.training_data import BUSY_RETRY_DELAY, feature_names, features_of, labelled
 
 log = logging.getLogger(__name__)
 

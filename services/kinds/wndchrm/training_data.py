@@ -1,0 +1,113 @@
+"""The features a command works on: per image (cache, ``.sig`` or computed) and per labelled dataset or ``.fit``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from depqueue.errors import BadJob, RetryLater
+from services.kinds import JobContext
+from services.kinds.wndchrm import cache
+from services.kinds.wndchrm.dataset import load_dataset, relative
+from services.kinds.wndchrm.engine import get_engine
+from services.kinds.wndchrm.experiment import Labelled
+from services.kinds.wndchrm.features import image_features
+from services.kinds.wndchrm.fitfile import UNKNOWN, FitFile, read_fit
+from services.kinds.wndchrm.names import columns_in
+from services.kinds.wndchrm.options import Options
+
+#: Seconds before a job whose image another worker is computing comes back.
+BUSY_RETRY_DELAY = 10
+
+FloatArray = NDArray[np.float64]
+
+
+def is_model(arg: str) -> bool:
+    """A ``.fit`` argument is a trained model, anything else a dataset."""
+    return arg.lower().endswith(".fit")
+
+
+def features_of(ctx: JobContext, images: list[Path], opts: Options) -> list[FloatArray]:
+    """Tiles x features of each image in the feature set of ``opts`` (short unless ``-l``).
+
+    Images still without trusted features are computed here, as a fallback; one that another worker is
+    computing right now hands the whole job back for later.
+    """
+    engine = get_engine()
+    reading = replace(opts, overwrite=False)  # -o applies to the dependencies, not to every reread
+    found = []
+    for image in images:
+        try:
+            matrix = image_features(ctx.data_root, image, reading)
+        except cache.CacheBusy as exc:
+            raise RetryLater(str(exc), BUSY_RETRY_DELAY) from None
+        found.append(matrix if opts.long else matrix[:, engine.short_index])
+    return found
+
+
+def feature_names(opts: Options) -> list[str]:
+    """The v5 names of the feature set of ``opts`` (long with ``-l``, else short)."""
+    engine = get_engine()
+    names = list(engine.names)
+    return names if opts.long else [names[i] for i in engine.short_index]
+
+
+def labelled(ctx: JobContext, source: str, opts: Options, classes: list[str] | None = None) -> Labelled:
+    """A labelled dataset (or ``.fit`` model) with features; ``classes`` fixes the class order."""
+    if is_model(source):
+        return _from_fit(ctx, source, opts)
+    dataset = load_dataset(ctx, source)
+    if not dataset.labelled:
+        unlabelled = next(s for s in dataset.samples if s.label is None)
+        raise BadJob(
+            f"dataset {source!r} has unlabelled images ({unlabelled.path.name!r}); classes are needed"
+        )
+    names = classes or dataset.classes
+    unknown = sorted(set(dataset.classes) - set(names))
+    if unknown:
+        raise BadJob(f"dataset {source!r} has classes {unknown} that the training set does not have")
+    paths = [s.path for s in dataset.samples]
+    labels = np.array([names.index(str(s.label)) for s in dataset.samples], dtype=np.intp)
+    return Labelled([relative(ctx, p) for p in paths], features_of(ctx, paths, opts), labels, names)
+
+
+def _from_fit(ctx: JobContext, source: str, opts: Options) -> Labelled:
+    """A model's labelled images: its known-class samples, in the v5 features of ``opts``.
+
+    A C++ model (4.2 names) loses the features v5 does not compute; its class-0 (unknown) samples are
+    not training data and are left out.
+    """
+    fit = read_fit(ctx.confine(source, must_exist=True), source)
+    columns = columns_in(fit.feature_names, feature_names(opts))
+    if columns is None:
+        wanted = "long (-l)" if opts.long else "short"
+        raise BadJob(f"model {source!r} does not hold the {wanted} feature set of this CharmFeatures version")
+    rows = _rows_per_image(fit, source)
+    if any(len(r) != opts.tiles for r in rows):
+        raise BadJob(
+            f"model {source!r} was trained with {len(rows[0])} tile(s) per image, not {opts.tiles} (-t)"
+        )
+    labels = np.array([fit.labels[r[0]] for r in rows], dtype=np.intp)
+    paths = [fit.paths[r[0]] for r in rows]
+    features = [fit.features[np.ix_(np.array(r, dtype=np.intp), columns)] for r in rows]
+    return Labelled(paths, features, labels, fit.classes)
+
+
+def _rows_per_image(fit: FitFile, source: str) -> list[list[int]]:
+    """Sample rows grouped by image (consecutive rows with one path), unknown-class samples left out."""
+    rows: list[list[int]] = []
+    previous = None
+    for index, path in enumerate(fit.paths):
+        if fit.labels[index] == UNKNOWN:
+            previous = None
+            continue
+        if path != previous:
+            rows.append([])
+            previous = path
+        rows[-1].append(index)
+    if not rows:
+        raise BadJob(f"model {source!r} has no samples of a known class")
+    return rows
