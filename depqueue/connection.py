@@ -12,7 +12,7 @@ import socket
 import struct
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar, cast
 
 import greenstalk
 
@@ -25,6 +25,9 @@ IO_SLACK = 10.0
 
 Job = greenstalk.Job[bytes]
 NotFound = greenstalk.NotFoundError
+StatsJob = greenstalk.StatsJob
+StatsTube = greenstalk.StatsTube
+Stats = greenstalk.Stats
 
 
 class Connection:
@@ -79,9 +82,27 @@ class Connection:
                     self._client.close()
                 self._client = None
 
-    @property
-    def is_open(self) -> bool:
-        return self._client is not None
+    def call_if_found(self, fn: Callable[[greenstalk.Client[bytes]], T]) -> T | None:
+        """Run one command whose NOT_FOUND reply means "gone" (or "held by someone else"): None then."""
+        try:
+            return self.call(fn)
+        except NotFound:
+            return None
+
+    def _done(self, fn: Callable[[greenstalk.Client[bytes]], object]) -> bool:
+        """Run a command that answers nothing on success: True, or False when the job was not found."""
+        return self.call_if_found(lambda c: fn(c) or True) is not None
+
+    def abandon(self) -> None:
+        """After fork: drop the socket inherited from the parent process, without a word on it.
+
+        The lock is not taken (a thread of the parent may have held it at the fork) but replaced.
+        """
+        client, self._client = self._client, None
+        self._lock = threading.RLock()
+        if client is not None:
+            with contextlib.suppress(OSError):
+                client.close()
 
     # -- commands -------------------------------------------------------------------------------------
     def use(self, tube: str) -> None:
@@ -123,17 +144,17 @@ class Connection:
 
     # -- pipelined commands ----------------------------------------------------------------------------
     # greenstalk sends one command and waits for its reply. These write several commands at once and
-    # then read every reply in order, which saves a round trip per command on the hot paths. They use
-    # greenstalk's own framing helpers (greenstalk 2.1 is pinned in pyproject.toml).
+    # then read every reply in order, which saves a round trip per command on the hot paths.
     def put_many(self, tube: str, bodies: list[bytes], priority: int, ttr: int) -> list[int]:
         """Put ``bodies`` in one write; every reply is read even if one is an error, so the stream stays in step."""
         def send(c: greenstalk.Client[bytes]) -> list[int]:
-            c._sock.sendall(b"".join(b"put %d 0 %d %d\r\n%s\r\n" % (priority, ttr, len(b), b) for b in bodies))
+            wire = Pipeline(c)
+            wire.send(b"".join(b"put %d 0 %d %d\r\n%s\r\n" % (priority, ttr, len(b), b) for b in bodies))
             ids: list[int] = []
             error: Exception | None = None
             for _ in bodies:
                 try:
-                    (job_id,) = greenstalk._parse_response(c._reader.readline(), b"INSERTED")
+                    (job_id,) = wire.reply(b"INSERTED")
                     ids.append(int(job_id))
                 except greenstalk.BeanstalkdError as exc:
                     error = error or exc
@@ -147,120 +168,112 @@ class Connection:
 
     def finish_and_reserve(self, job_id: int, tube: str, prefetch: bool,
                            same_tube: Callable[[bytes], bool] = lambda body: False
-                           ) -> tuple[dict[str, Any] | None, Job | None]:
+                           ) -> tuple[StatsTube | None, Job | None]:
         """Delete a finished job and tell whether its tube has drained (the finisher's fan-in check).
 
         With ``prefetch`` the next job is reserved in the same round trip (``reserve-with-timeout 0``);
         when ``same_tube`` says it comes from the same tube, that tube cannot have drained and the
-        ``stats-tube`` is skipped. Returns (the tube's stats, or ``KEEP_GOING`` when skipped; the next job).
+        ``stats-tube`` is skipped. Returns (the tube's stats, or ``still_working`` when skipped; the next job).
         """
-        def send(c: greenstalk.Client[bytes]) -> tuple[dict[str, Any] | None, Job | None]:
-            c._sock.sendall(b"delete %d\r\n" % job_id + (b"reserve-with-timeout 0\r\n" if prefetch else b""))
+        def send(c: greenstalk.Client[bytes]) -> tuple[StatsTube | None, Job | None]:
+            wire = Pipeline(c)
+            wire.send(b"delete %d\r\n" % job_id + (b"reserve-with-timeout 0\r\n" if prefetch else b""))
             with contextlib.suppress(NotFound):
-                greenstalk._parse_response(c._reader.readline(), b"DELETED")
+                wire.reply(b"DELETED")
             following: Job | None = None
             if prefetch:
                 with contextlib.suppress(greenstalk.TimedOutError, greenstalk.DeadlineSoonError):
-                    next_id, next_size = greenstalk._parse_response(c._reader.readline(), b"RESERVED")
-                    following = greenstalk.Job(int(next_id), c._read_chunk(int(next_size)))
+                    next_id, next_size = wire.reply(b"RESERVED")
+                    following = greenstalk.Job(int(next_id), wire.chunk(int(next_size)))
             if following is not None and same_tube(following.body):
-                return dict(KEEP_GOING), following
-            c._sock.sendall(b"stats-tube %s\r\n" % tube.encode("ascii"))
+                return still_working(tube), following
+            wire.send(b"stats-tube %s\r\n" % tube.encode("ascii"))
             try:
-                (size,) = greenstalk._parse_response(c._reader.readline(), b"OK")
+                (size,) = wire.reply(b"OK")
             except NotFound:
                 return None, following
-            return dict(greenstalk._parse_stats(c._read_chunk(int(size)))), following
+            return wire.tube_stats(int(size)), following
 
         return self.call(send)
 
     def reserve_job(self, job_id: int) -> Job | None:
         """Claim a job by id; None when it is gone or someone else holds it (the loser of a race)."""
-        try:
-            return self.call(lambda c: c.reserve_job(job_id))
-        except NotFound:
-            return None
+        return self.call_if_found(lambda c: c.reserve_job(job_id))
 
     def delete(self, job_id: int) -> bool:
-        try:
-            self.call(lambda c: c.delete(job_id))
-            return True
-        except NotFound:
-            return False
+        return self._done(lambda c: c.delete(job_id))
 
     def release(self, job_id: int, priority: int, delay: int = 0) -> bool:
-        try:
-            self.call(lambda c: c.release(greenstalk.Job(job_id, b""), priority=priority, delay=delay))
-            return True
-        except NotFound:
-            return False
+        return self._done(lambda c: c.release(greenstalk.Job(job_id, b""), priority=priority, delay=delay))
 
     def bury(self, job_id: int, priority: int) -> bool:
-        try:
-            self.call(lambda c: c.bury(greenstalk.Job(job_id, b""), priority=priority))
-            return True
-        except NotFound:
-            return False
+        return self._done(lambda c: c.bury(greenstalk.Job(job_id, b""), priority=priority))
 
     def touch(self, job_id: int) -> bool:
-        try:
-            self.call(lambda c: c.touch(greenstalk.Job(job_id, b"")))
-            return True
-        except NotFound:
-            return False
+        return self._done(lambda c: c.touch(greenstalk.Job(job_id, b"")))
 
     def kick_job(self, job_id: int) -> bool:
-        try:
-            self.call(lambda c: c.kick_job(job_id))
-            return True
-        except NotFound:
-            return False
+        return self._done(lambda c: c.kick_job(job_id))
 
-    def stats_job(self, job_id: int) -> dict[str, Any] | None:
-        try:
-            return dict(self.call(lambda c: c.stats_job(job_id)))
-        except NotFound:
-            return None
+    def stats_job(self, job_id: int) -> StatsJob | None:
+        return self.call_if_found(lambda c: c.stats_job(job_id))
 
-    def stats_tube(self, tube: str) -> dict[str, Any] | None:
-        try:
-            return dict(self.call(lambda c: c.stats_tube(tube)))
-        except NotFound:
-            return None
+    def stats_tube(self, tube: str) -> StatsTube | None:
+        return self.call_if_found(lambda c: c.stats_tube(tube))
 
-    def stats(self) -> dict[str, Any]:
-        return dict(self.call(lambda c: c.stats()))
+    def stats(self) -> Stats:
+        return self.call(lambda c: c.stats())
 
     def tubes(self) -> list[str]:
         return self.call(lambda c: c.tubes())
 
     def peek(self, job_id: int) -> Job | None:
-        try:
-            return self.call(lambda c: c.peek(job_id))
-        except NotFound:
-            return None
+        return self.call_if_found(lambda c: c.peek(job_id))
 
     def peek_in(self, tube: str, state: str) -> Job | None:
         """peek-ready, peek-delayed or peek-buried in one tube."""
         with self._lock:
             self.use(tube)
-            try:
-                if state == "ready":
-                    return self.call(lambda c: c.peek_ready())
-                if state == "delayed":
-                    return self.call(lambda c: c.peek_delayed())
-                return self.call(lambda c: c.peek_buried())
-            except NotFound:
-                return None
+            peeks = {"ready": greenstalk.Client.peek_ready, "delayed": greenstalk.Client.peek_delayed,
+                     "buried": greenstalk.Client.peek_buried}
+            return self.call_if_found(peeks[state])
 
 
-#: Stands for the stats of a tube known to still hold work (one pending, one ready job).
-KEEP_GOING = {"current-jobs-ready": 1, "current-jobs-reserved": 0, "current-jobs-delayed": 0}
+class Pipeline:
+    """greenstalk's own framing for commands we write ourselves.
+
+    These are greenstalk's private members (``_sock``, ``_reader``, ``_read_chunk``, ``_parse_response``,
+    ``_parse_stats``), all here and nowhere else; pyproject.toml pins greenstalk to the 2.1 series they
+    are read from.
+    """
+
+    def __init__(self, client: greenstalk.Client[bytes]) -> None:
+        self.client = client
+
+    def send(self, data: bytes) -> None:
+        self.client._sock.sendall(data)
+
+    def reply(self, expected: bytes) -> list[bytes]:
+        """The values of a reply line; greenstalk's reply table raises the error a status stands for."""
+        return greenstalk._parse_response(self.client._reader.readline(), expected)
+
+    def chunk(self, size: int) -> bytes:
+        return self.client._read_chunk(size)
+
+    def tube_stats(self, size: int) -> StatsTube:
+        return cast(StatsTube, greenstalk._parse_stats(self.chunk(size)))
 
 
-def pending(tube_stats: dict[str, Any] | None) -> int:
+def still_working(tube: str) -> StatsTube:
+    """Stands for the stats of a tube known to still hold work (one pending, one ready job)."""
+    return {"name": tube, "current-jobs-urgent": 0, "current-jobs-ready": 1, "current-jobs-reserved": 0,
+            "current-jobs-delayed": 0, "current-jobs-buried": 0, "total-jobs": 1, "current-using": 0,
+            "current-waiting": 0, "current-watching": 0, "pause": 0, "cmd-delete": 0, "cmd-pause-tube": 0,
+            "pause-time-left": 0}
+
+
+def pending(tube_stats: StatsTube | None) -> int:
     """Jobs of a tube that are still to run or running: ready, reserved and delayed (not buried)."""
     if tube_stats is None:
         return 0
-    return int(tube_stats["current-jobs-ready"] + tube_stats["current-jobs-reserved"]
-               + tube_stats["current-jobs-delayed"])
+    return tube_stats["current-jobs-ready"] + tube_stats["current-jobs-reserved"] + tube_stats["current-jobs-delayed"]

@@ -7,17 +7,18 @@ rest is new. A DepQueue takes its settings as arguments; entry points read confi
 from __future__ import annotations
 
 import os
+import socket
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from depqueue import defaults, tubes
-from depqueue.connection import Connection, pending
-from depqueue.envelope import Envelope, check_limits, decode_record, encode_record, envelope_from_record
+from depqueue.connection import Connection, StatsTube, pending
+from depqueue.envelope import Envelope, check_limits, decode_record, describe, envelope_from_record
 from depqueue.errors import MalformedJob, NotCancellable
+from depqueue.progress import DepCounts, ParentProgress
 from depqueue.records import (
+    Outcome,
     Record,
-    dep_counts,
     purge,
     put_record,
     read_all,
@@ -25,30 +26,6 @@ from depqueue.records import (
     read_manifest,
     reserve_all,
 )
-
-#: Dependencies sent to beanstalkd in one write during an expansion.
-PUT_BATCH = 256
-
-
-@dataclass
-class Expansion:
-    """The parent being expanded by this process; its dependencies inherit its batch and policy."""
-
-    parent: int
-    envelope: Envelope
-    dep_tube: str
-    template: dict[str, Any]
-    count: int = 0
-    buffer: list[bytes] = field(default_factory=list)
-
-
-@dataclass
-class ParentProgress:
-    parent: int
-    state: str  # queued, expanding, waiting, running, finished
-    deps: dict[str, int] = field(default_factory=dict)
-    age: int = 0
-    expanded: bool = False
 
 
 class DepQueue:
@@ -62,17 +39,14 @@ class DepQueue:
         self._reader: Connection | None = None
         self._pid = os.getpid()
         self._max_job_size: int | None = None
-        self.expansion: Expansion | None = None
-        #: Set by the worker while a parent runs: that parent's failed dependencies, when tolerated.
-        self.failed_deps: list[dict[str, Any]] = []
 
     # -- connections ----------------------------------------------------------------------------------
     def _fresh(self) -> None:
         """After fork a child must not speak on its parent's socket: drop inherited connections."""
         if os.getpid() != self._pid:
             for conn in (self._conn, self._reader):
-                if conn is not None and conn._client is not None:
-                    conn._client._sock.close()
+                if conn is not None:
+                    conn.abandon()
             self._conn = self._reader = None
             self._pid = os.getpid()
 
@@ -100,7 +74,7 @@ class DepQueue:
     @property
     def max_job_size(self) -> int:
         if self._max_job_size is None:
-            self._max_job_size = int(self.conn.stats()["max-job-size"])
+            self._max_job_size = self.conn.stats()["max-job-size"]
         return self._max_job_size
 
     # -- submitting -----------------------------------------------------------------------------------
@@ -124,38 +98,18 @@ class DepQueue:
         """Add one dependency to the parent whose ``dep_tube`` this is.
 
         Called from ``add_job_deps_callback``; the dependency inherits the parent's batch, priority and
-        retry policy. During an expansion puts are sent in pipelined batches (see ``flush``).
+        retry policy. During a worker's expansion the callback gets an ExpandingQueue, whose puts are
+        sent in pipelined batches.
         """
         params = [str(p) for p in params]
         if not params:
             raise MalformedJob("a dependency's params must not be empty")
-        expansion = self.expansion
-        if expansion is not None and expansion.dep_tube == dep_tube:
-            body = encode_record({**expansion.template, "params": params}, self.max_job_size)
-            expansion.buffer.append(body)
-            expansion.count += 1
-            if len(expansion.buffer) >= PUT_BATCH:
-                self.flush()
-            return
         parent = tubes.parent_of(self.tube, dep_tube)
         if parent is None:
             raise ValueError(f"{dep_tube!r} is not a dependency tube of {self.tube!r}")
         envelope = Envelope(params=[]).for_dependency(params, parent, self.tube)
         self.conn.put(dep_tube, envelope.encode(self.max_job_size), priority=envelope.wire_priority,
                       ttr=envelope.ttr)
-
-    def begin_expansion(self, parent: int, envelope: Envelope, dep_tube: str) -> Expansion:
-        """Route ``add_dependent_job`` calls for ``dep_tube`` into this parent's expansion."""
-        template = envelope.for_dependency(["-"], parent, self.tube).to_dict()
-        self.expansion = Expansion(parent, envelope, dep_tube, template)
-        return self.expansion
-
-    def flush(self) -> None:
-        """Send the buffered dependencies of the current expansion."""
-        expansion = self.expansion
-        if expansion is not None and expansion.buffer:
-            bodies, expansion.buffer = expansion.buffer, []
-            self.conn.put_many(expansion.dep_tube, bodies, expansion.envelope.wire_priority, expansion.envelope.ttr)
 
     # -- reading --------------------------------------------------------------------------------------
     def dep_tube(self, parent: int) -> str:
@@ -175,40 +129,45 @@ class DepQueue:
         job = conn.stats_job(parent)
         dep_tube = self.dep_tube(parent)
         dep_stats = conn.stats_tube(dep_tube)
-        manifest = read_manifest(conn, dep_tube) if dep_stats else None
-        fail_stats = conn.stats_tube(tubes.depfail(self.tube, parent))
-        failed = pending(fail_stats)
-        counts = dep_counts(manifest, dep_stats, failed)
+        stored = read_manifest(conn, dep_tube) if dep_stats else None
+        counts = self._dep_counts(parent, dep_stats, stored.manifest.deps if stored else None)
         if job is None:
             state = "finished"
         elif job["state"] == "delayed":
             state = "waiting"
         elif job["state"] == "reserved":
-            state = "running" if manifest is not None and counts["left"] == 0 else "expanding"
+            state = "running" if stored is not None and counts.left == 0 else "expanding"
         else:
-            state = "waiting" if manifest is not None else "queued"
-        return ParentProgress(parent, state, counts, int(job["age"]) if job else 0, manifest is not None)
+            state = "waiting" if stored is not None else "queued"
+        return ParentProgress(parent, state, counts, job["age"] if job else 0, stored is not None,
+                              stored.manifest.batch if stored else "")
+
+    def _dep_counts(self, parent: int, dep_stats: StatsTube | None, total: int | None) -> DepCounts:
+        """Before the manifest exists, the tube's ``total-jobs`` stands for the total."""
+        failed = pending(self.conn.stats_tube(tubes.depfail(self.tube, parent)))
+        estimate = dep_stats["total-jobs"] if dep_stats else 0
+        return DepCounts.of(estimate if total is None else total, dep_stats, failed)
 
     def get_stats(self) -> dict[str, Any]:
         """The seed's monitor view: workers, parents with dependencies, jobs left, per-parent figures."""
         conn = self.conn
-        main = conn.stats_tube(self.tube) or {}
-        watching = int(main.get("current-watching", 0))
-        waiting = int(main.get("current-waiting", 0))
+        main = conn.stats_tube(self.tube)
+        watching = main["current-watching"] if main else 0
+        waiting = main["current-waiting"] if main else 0
         parents: dict[int, dict[str, int]] = {}
         for parent, name in sorted(self.dep_tubes().items()):
             dep_stats = conn.stats_tube(name)
-            if dep_stats is None or pending(dep_stats) + int(dep_stats["current-jobs-buried"]) == 0:
+            if dep_stats is None or pending(dep_stats) + dep_stats["current-jobs-buried"] == 0:
                 continue  # a drained tube kept alive by a connection that still uses or watches it
-            manifest = read_manifest(conn, name)
-            counts = dep_counts(manifest, dep_stats, pending(conn.stats_tube(tubes.depfail(self.tube, parent))))
-            parents[parent] = {"working": counts["running"], "idle": counts["waiting"], "deps": counts["total"],
-                               "done": counts["done"], "failed": counts["failed"], "left": counts["left"]}
+            stored = read_manifest(conn, name)
+            counts = self._dep_counts(parent, dep_stats, stored.manifest.deps if stored else None)
+            parents[parent] = {"working": counts.running, "idle": counts.waiting, "deps": counts.total,
+                               "done": counts.done, "failed": counts.failed, "left": counts.left}
         return {
             "workers": {"total": watching, "busy": max(0, watching - waiting), "idle": waiting},
             "jobs_with_deps": len(parents),
-            "jobs_left": pending(main or None) + sum(p["left"] for p in parents.values()),
-            "parents_queued": int(main.get("current-jobs-ready", 0)),
+            "jobs_left": pending(main) + sum(p["left"] for p in parents.values()),
+            "parents_queued": main["current-jobs-ready"] if main else 0,
             "parents": parents,
         }
 
@@ -274,15 +233,15 @@ class DepQueue:
         envelope = envelope_from_record(decode_record(job.body))
         dep_tube = self.dep_tube(parent)
         left = pending(conn.stats_tube(dep_tube))
-        put_record(conn, self.outcome_tube(envelope.batch), {
-            "v": 1, "type": "outcome", "parent": parent, "batch": envelope.batch, "params": envelope.params,
-            "status": "cancelled", "reason": f"cancelled by a user with {left} dependencies pending",
-            "failed_deps": [], "submitted": envelope.submitted, "finished": time.time()})
+        stored = read_manifest(conn, dep_tube)
+        failures = len(read_depfails(self.reader, self.tube, parent))
+        put_record(conn, self.outcome_tube(envelope.batch), Outcome(
+            parent=parent, batch=envelope.batch, command=describe(envelope.params, 2000), status="cancelled",
+            reason=f"cancelled by a user with {left} dependencies pending", deps=stored.manifest.deps if stored else 0,
+            failed_count=failures, failed_deps=[], submitted=envelope.submitted,
+            expanded=stored.manifest.expanded if stored else None, started=None, finished=time.time(),
+            worker=f"{socket.gethostname()}:{os.getpid()} (cancel)"))
         conn.delete(parent)
         purge(conn, dep_tube)
         purge(conn, tubes.depfail(self.tube, parent), ("ready",))
         return True
-
-    def depfails(self, parent: int) -> list[Record]:
-        return read_depfails(self.reader, self.tube, parent)
-

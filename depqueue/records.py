@@ -1,18 +1,21 @@
 """Records the queue keeps in beanstalkd itself: manifests, dependency failures, outcomes, failed jobs.
 
 Records are jobs that no worker reserves (they live in tubes workers do not watch, or are buried), so
-they are as durable as the jobs (binlog) and need no second store.
+they are as durable as the jobs (binlog) and need no second store. Each kind has one dataclass below,
+whoever writes it; its body on the wire is the dataclass's fields plus ``"v"`` (envelope.VERSION) and
+``"type"``. Reading gives ``Record`` (id and decoded body); the worker turns the two records it acts
+on, manifests and dependency failures, back into their dataclasses.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
 
 from depqueue import defaults, tubes
-from depqueue.connection import Connection, pending
-from depqueue.envelope import Envelope, decode_record, describe, encode_record, shorten
+from depqueue.connection import Connection
+from depqueue.envelope import VERSION, Envelope, decode_record, describe, encode_record, shorten
 from depqueue.errors import JobTooBig, MalformedJob
 
 #: Records go ahead of any job in their tube; the value does not matter to workers, who never see them.
@@ -23,15 +26,119 @@ RECORD_TTR = 120
 
 @dataclass(frozen=True)
 class Record:
-    """A record job: its id and its decoded body."""
+    """A record job as read back: its id and its decoded body."""
 
     id: int
     body: dict[str, Any]
 
 
-def put_record(conn: Connection, tube: str, body: dict[str, Any], shrink: tuple[str, ...] = ()) -> int:
-    """Put a record; if it is too big, empty the ``shrink`` fields one by one until it fits."""
-    for key in (None, *shrink):
+class RecordBody:
+    """What every record kind shares: its ``type`` on the wire and its encoding."""
+
+    TYPE: ClassVar[str]
+    #: Fields emptied one by one, in this order, when the record would not fit in one job.
+    SHRINK: ClassVar[tuple[str, ...]] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"v": VERSION, "type": self.TYPE}
+        for item in fields(self):  # type: ignore[arg-type]
+            body[item.name] = getattr(self, item.name)
+        return body
+
+
+@dataclass(frozen=True)
+class Manifest(RecordBody):
+    """Buried in a parent's dependency tube once its expansion is complete."""
+
+    TYPE: ClassVar[str] = "manifest"
+    parent: int
+    deps: int
+    expanded: float
+    batch: str
+    priority: int
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> Manifest:
+        return cls(parent=int(body.get("parent", 0)), deps=int(body.get("deps", 0)),
+                   expanded=float(body.get("expanded") or 0.0), batch=str(body.get("batch", "")),
+                   priority=int(body.get("priority", defaults.PRIORITY)))
+
+
+@dataclass(frozen=True)
+class DepFailure(RecordBody):
+    """A dependency that failed for good (or was set aside), kept for its parent in ``<tube>-depfail-<id>``."""
+
+    TYPE: ClassVar[str] = "depfail"
+    parent: int
+    dep: int
+    params: list[str]
+    reason: str
+    failed: float
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any], record_id: int) -> DepFailure:
+        dep = body.get("dep")
+        return cls(parent=int(body.get("parent", 0)), dep=dep if isinstance(dep, int) else -record_id,
+                   params=[str(p) for p in body.get("params") or []], reason=str(body.get("reason", "")),
+                   failed=float(body.get("failed") or 0.0))
+
+
+@dataclass(frozen=True)
+class Outcome(RecordBody):
+    """How a parent ended (succeeded, failed or cancelled), in ``<tube>-outcomes-<batch>``."""
+
+    TYPE: ClassVar[str] = "outcome"
+    SHRINK: ClassVar[tuple[str, ...]] = ("failed_deps",)
+    parent: int
+    batch: str
+    command: str
+    status: str  # succeeded, failed, cancelled
+    reason: str
+    deps: int
+    failed_count: int
+    failed_deps: list[dict[str, Any]]
+    submitted: float
+    expanded: float | None
+    started: float | None
+    finished: float
+    worker: str
+
+
+@dataclass(frozen=True)
+class FailedJob(RecordBody):
+    """A failed parent (retried by submitting its envelope again) or a job set aside (retried by a kick).
+
+    A failed parent has ``envelope``, ``batch`` and ``failed_deps``; a job set aside has ``tube`` and a
+    ``preview`` of its body, and in a dependency tube the whole body as ``body_base64``.
+    """
+
+    TYPE: ClassVar[str] = "failed"
+    SHRINK: ClassVar[tuple[str, ...]] = ("failed_deps", "body_base64")
+    job: int
+    reason: str
+    failed: float
+    set_aside: bool
+    parent: int | None = None
+    batch: str | None = None
+    envelope: dict[str, Any] | None = None
+    failed_deps: list[dict[str, Any]] | None = None
+    tube: str | None = None
+    preview: str | None = None
+    body_base64: str | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A manifest as read back, with the id of the buried job that holds it."""
+
+    id: int
+    manifest: Manifest
+
+
+def put_record(conn: Connection, tube: str, record: RecordBody) -> int:
+    """Put a record; if it is too big, empty its ``SHRINK`` fields one by one until it fits."""
+    body = record.to_dict()
+    for key in (None, *record.SHRINK):
         if key is not None:
             body = {**body, key: None, f"{key}_dropped": "too large for one job"}
         try:
@@ -39,7 +146,7 @@ def put_record(conn: Connection, tube: str, body: dict[str, Any], shrink: tuple[
         except JobTooBig:
             continue
         return conn.put(tube, data, priority=RECORD_PRIORITY, ttr=RECORD_TTR)
-    raise JobTooBig(f"a {body.get('type')} record does not fit in {defaults.MAX_RECORD} bytes")
+    raise JobTooBig(f"a {record.TYPE} record does not fit in {defaults.MAX_RECORD} bytes")
 
 
 def write_manifest(conn: Connection, dep_tube: str, parent: int, envelope: Envelope, count: int) -> None:
@@ -47,22 +154,22 @@ def write_manifest(conn: Connection, dep_tube: str, parent: int, envelope: Envel
 
     A worker that reserves the manifest in the instant between put and bury buries it itself.
     """
-    body = {"v": 1, "type": "manifest", "parent": parent, "deps": count, "expanded": time.time(),
-            "batch": envelope.batch, "priority": envelope.priority}
-    manifest_id = put_record(conn, dep_tube, body)
+    manifest = Manifest(parent=parent, deps=count, expanded=time.time(), batch=envelope.batch,
+                        priority=envelope.priority)
+    manifest_id = put_record(conn, dep_tube, manifest)
     if conn.reserve_job(manifest_id) is not None:
         conn.bury(manifest_id, RECORD_PRIORITY)
 
 
-def read_manifest(conn: Connection, dep_tube: str) -> Record | None:
+def read_manifest(conn: Connection, dep_tube: str) -> Stored | None:
     job = conn.peek_in(dep_tube, "buried")
     if job is None:
         return None
     try:
         body = decode_record(job.body)
-    except MalformedJob:
+        return Stored(job.id, Manifest.from_body(body)) if body.get("type") == "manifest" else None
+    except (MalformedJob, TypeError, ValueError):
         return None
-    return Record(job.id, body) if body.get("type") == "manifest" else None
 
 
 def reserve_all(conn: Connection, tube: str) -> list[Record]:
@@ -92,7 +199,8 @@ def read_depfails(conn: Connection, tube: str, parent: int) -> list[Record]:
         return []  # the usual case, in one round trip
     seen: dict[int, Record] = {}
     for record in read_all(conn, name):
-        seen.setdefault(int(record.body.get("dep", -record.id)), record)
+        dep = record.body.get("dep")
+        seen.setdefault(dep if isinstance(dep, int) else -record.id, record)
     return sorted(seen.values(), key=lambda r: r.id)
 
 
@@ -108,16 +216,6 @@ def purge(conn: Connection, tube: str, states: tuple[str, ...] = ("ready", "dela
 
 def failed_dep_summary(depfails: list[Record]) -> list[dict[str, Any]]:
     """The failing dependencies as an outcome names them, bounded to keep the record small."""
-    named = depfails[: defaults.MAX_NAMED_FAILURES]
-    return [{"dep": r.body.get("dep"), "command": describe([str(p) for p in r.body.get("params", [])], 300),
-             "reason": shorten(str(r.body.get("reason", "")), 300)} for r in named]
+    named = [DepFailure.from_body(r.body, r.id) for r in depfails[: defaults.MAX_NAMED_FAILURES]]
+    return [{"dep": f.dep, "command": describe(f.params, 300), "reason": shorten(f.reason, 300)} for f in named]
 
-
-def dep_counts(manifest: Record | None, dep_stats: dict[str, Any] | None, failed: int) -> dict[str, int]:
-    """Per-parent figures: total, done, running, waiting, failed, left."""
-    running = int(dep_stats["current-jobs-reserved"]) if dep_stats else 0
-    left = pending(dep_stats)
-    total = int(manifest.body.get("deps", 0)) if manifest else (int(dep_stats["total-jobs"]) if dep_stats else 0)
-    done = max(0, total - left - failed)
-    return {"total": total, "done": done, "running": running, "waiting": left - running,
-            "failed": failed, "left": left}

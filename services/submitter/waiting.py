@@ -124,7 +124,7 @@ def _poll(queue: DepQueue, batch: str, results: list[ParentResult], by_id: dict[
         if r.status != "pending":
             continue
         progress = queue.parent_progress(r.parent)
-        deps[r.parent] = (progress.deps.get("done", 0), progress.deps.get("total", 0), progress.state)
+        deps[r.parent] = (progress.deps.done, progress.deps.total, progress.state)
         gone[r.parent] = gone.get(r.parent, 0) + 1 if progress.state == "finished" else 0
         if gone[r.parent] >= LOST_AFTER_POLLS:
             r.status = "lost"
