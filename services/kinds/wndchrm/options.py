@@ -5,8 +5,12 @@ Every option of its usage text is understood (shared/wndchrm/USAGE-1.60.txt), wi
 - switches come before the positional arguments, each word starting with ``-``; letters may be combined
   in one word (``-mcl``, ``-lt2x2``), each letter followed by its value (``-t2x3``, ``-d50``, ``-f0.2``);
 - ``-p...``, ``-v...``, ``-D...`` and ``-T...`` take the rest of their word (a path), so the path's letters
-  are not read as more switches;
+  are not read as more switches; as in the C++ program they must start their word (``-l -pPATH``);
 - the hidden ``-C`` of the C++ program (continuous class values) is understood too.
+
+Where the C++ program silently ignores a malformed value (``-vq``, ``-pfoo``, ``-B1,2``) or reads one
+with ``atoi`` (``-d5x`` as 5), this parser refuses the word and says why: a job that runs for hours on
+options the user did not mean is worse than one refused at submission.
 
 Parsing is separate from support: :mod:`services.kinds.wndchrm.support` says which parsed options the
 built-in engine honours; a configured C++ binary receives the words unchanged.
@@ -18,6 +22,16 @@ import re
 from dataclasses import dataclass, field
 
 from depqueue.errors import BadJob
+from services.kinds.wndchrm.option_values import (
+    MAX_SPLITS,
+    MAX_TILES_PER_SIDE,
+    Block,
+    parse_report,
+    parse_value,
+    parse_weights,
+)
+
+__all__ = ["MAX_SPLITS", "MAX_TILES_PER_SIDE", "Block", "Command", "Options", "parse"]
 
 #: The commands a user may submit, and the internal per-image dependency command.
 USER_COMMANDS = ("train", "test", "classify", "check")
@@ -30,11 +44,6 @@ DEFAULT_TRAIN_FRACTION = 0.75
 CLASSIFY_TRAIN_FRACTION = 1.0
 DEFAULT_FEATURE_FRACTION = 0.15
 DEFAULT_DISTANCE_METHOD = 5
-
-#: Guards against jobs that would run for days or exhaust memory by a typo (``-t1000``).
-MAX_TILES_PER_SIDE = 32
-#: The C++ program's MAX_SPLITS.
-MAX_SPLITS = 1000
 
 #: Letters that are flags (no value), and the Options field each sets.
 FLAGS = {
@@ -67,16 +76,6 @@ VALUE_CHARS = {
     "P": r"[0-9]*",
 }
 LETTERS = "".join(FLAGS) + PATH_LETTERS + "".join(VALUE_CHARS) + "h"
-
-
-@dataclass(frozen=True)
-class Block:
-    """The ``-Bx,y,w,h`` rectangle, in pixels of the original image."""
-
-    x: int
-    y: int
-    w: int
-    h: int
 
 
 @dataclass(frozen=True)
@@ -117,7 +116,7 @@ class Options:
     max_classes: int | None = None  # -Nx
     continuous: bool = False  # -C (hidden in the usage): class labels are values
     # Output
-    verbosity: int = 0  # -s[N]
+    verbosity: int = 2  # -s[N] (-s alone: 0); the C++ default is 2, or WNDCHRM_VERBOSITY
     report: bool = False  # -p...
     export_tsv: bool = False  # -p+
     phylip_algorithm: int | None = None  # -p[+]k
@@ -173,152 +172,34 @@ class Command:
     args: list[str] = field(default_factory=list)
 
 
-def _int(letter: str, value: str, lo: int, hi: int) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise BadJob(f"option -{letter} needs an integer, got {value!r}") from None
-    if not lo <= number <= hi:
-        raise BadJob(f"option -{letter}{value}: value must be between {lo} and {hi}")
-    return number
-
-
-def _float(letter: str, value: str, lo: float, hi: float, what: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise BadJob(f"option -{letter} needs a number, got {value!r}") from None
-    if not lo < number <= hi:
-        raise BadJob(f"option -{letter}{value}: value must be {what}")
-    return number
-
-
-def _tiles(value: str, values: dict[str, object]) -> None:
-    # wndchrm's -t[#][^]C[xR]: C columns by R rows; a single number means a square grid.
-    match = re.fullmatch(r"(#?)(\^?)(\d+)(?:[xX](\d*))?", value)
-    if match is None:
-        raise BadJob(f"option -t{value}: expected -tN or -tCxR (columns x rows), optionally -t#N or -t#^N")
-    if match.group(2) and not match.group(1):
-        raise BadJob(f"option -t{value}: '^' (closest tile only) needs '#' before it (-t#^N)")
-    cols = _int("t", match.group(3), 1, MAX_TILES_PER_SIDE)
-    rows = _int("t", match.group(4), 1, MAX_TILES_PER_SIDE) if match.group(4) else cols
-    values.update(tile_cols=cols, tile_rows=rows, tile_areas=bool(match.group(1)), max_tile=bool(match.group(2)))
-
-
-def _block(value: str) -> Block:
-    parts = value.split(",")
-    if len(parts) != 4 or not all(p.isdigit() for p in parts):
-        raise BadJob(f"option -B{value}: expected -Bx,y,w,h with four non-negative integers")
-    x, y, w, h = (int(p) for p in parts)
-    if w < 1 or h < 1:
-        raise BadJob(f"option -B{value}: width and height must be at least 1")
-    return Block(x, y, w, h)
-
-
-def _normalize(value: str, values: dict[str, object]) -> None:
-    mean, _, std = value.partition(":")
-    if not mean:
-        raise BadJob(f"option -S{value}: expected -Smean or -Smean:stddev")
-    values["normalize_mean"] = _float("S", mean, -1.0, float("inf"), "a number >= 0")
-    if std:
-        values["normalize_std"] = _float("S", std, 0.0, float("inf"), "a standard deviation > 0")
-
-
-def _features(value: str, values: dict[str, object]) -> None:
-    count, _, mrmr = value.partition(":")
-    # A fraction in (0, 1], or (as in the C++ program) a number of features above 1.
-    values["feature_fraction"] = _float("f", count, 0.0, float("inf"), "a fraction in (0, 1] or a feature count")
-    if mrmr:
-        values["mrmr"] = _float("f", mrmr, 0.0, float("inf"), "a fraction or count of features for mRMR")
-
-
-def _fraction(value: str, values: dict[str, object]) -> None:
-    if value.startswith("#"):
-        values["unbalanced"] = True
-        value = value[1:]
-    values["train_fraction"] = _float("r", value, 0.0, 1.0, "a fraction in (0, 1]")
-
-
-def _max_train(value: str, values: dict[str, object]) -> None:
-    if value.startswith("#"):
-        values["exact_train"] = True
-        value = value[1:]
-    values["max_train"] = _int("i", value, 1, 10**7)
-
-
-def _report(value: str, values: dict[str, object]) -> None:
-    # -p[+][k][#][path], read in that order as the C++ program does.
-    values["report"] = True
-    if value.startswith("+"):
-        values["export_tsv"], value = True, value[1:]
-    if value[:1].isdigit():
-        values["phylip_algorithm"] = _int("p", value[0], 1, 3)
-        value = value[1:]
-    if value.startswith("#"):
-        values["image_similarities"], value = True, value[1:]
-    if value:
-        if value[0] not in "/.":
-            raise BadJob(f"option -p: the PHYLIP path must start with '/' or '.', got {value[:40]!r}")
-        values["phylip_path"] = value
-
-
-def _weights(word: str, values: dict[str, object]) -> None:
-    action, path = word[2:3], word[3:]
-    if action not in ("r", "w", "+", "-") or not path:
-        raise BadJob(f"option {word[:40]!r}: expected -vrPATH, -vwPATH, -v+PATH or -v-PATH (read, write, add, "
-                     "subtract feature weights)")
-    values["weights_action"], values["weights_path"] = action, path
-
-
-def _value(letter: str, value: str, values: dict[str, object]) -> None:
-    if letter == "t":
-        _tiles(value, values)
-    elif letter == "d":
-        values["downsample"] = _int("d", value, 1, 100)
-    elif letter == "S":
-        _normalize(value, values)
-    elif letter == "B":
-        values["block"] = _block(value)
-    elif letter == "f":
-        _features(value, values)
-    elif letter == "q":
-        values["first_n"] = _int("q", value, 1, 10**4)
-    elif letter == "r":
-        _fraction(value, values)
-    elif letter == "i":
-        _max_train(value, values)
-    elif letter == "j":
-        values["max_test"] = _int("j", value, 1, 10**7)
-    elif letter == "n":
-        values["splits"] = _int("n", value, 1, MAX_SPLITS)
-    elif letter == "N":
-        values["max_classes"] = _int("N", value, 2, 10**4)
-    elif letter == "s":
-        values["verbosity"] = _int("s", value or "0", 0, 9)
-    elif letter == "P":
-        values["distance_method"] = _int("P", value, 1, 5)
-
-
 def _switch(word: str, values: dict[str, object]) -> None:
     """One ``-...`` word: a path-taking switch, or letters each with its value."""
     letter = word[1]
     if letter == "p":
-        _report(word[2:], values)
+        parse_report(word[2:], values)
         return
     if letter == "v":
-        _weights(word, values)
+        parse_weights(word, values)
         return
     if letter in "DT":
         if len(word) < 3:
             raise BadJob(f"option -{letter} needs a .fit path attached (-{letter}path.fit)")
         values["dataset_fit" if letter == "D" else "testset_fit"] = word[2:]
         return
+    _letters(word, values)
+
+
+def _letters(word: str, values: dict[str, object]) -> None:
+    """A word of combined letters (``-mcl``, ``-lt2x2d50``), each followed by its value if it takes one."""
     position = 1
     while position < len(word):
         letter = word[position]
         position += 1
         if letter == "h":
             raise BadJob("option -h shows the C++ program's help; it is not a job (see the wndchrm kind's README)")
+        if letter in PATH_LETTERS:
+            raise BadJob(f"option -{letter} takes the rest of its word as a path, so it must start a word of "
+                         f"its own (write '-{letter}...' separately, not {word[:40]!r})")
         if letter in FLAGS:
             values[FLAGS[letter]] = True
         elif letter in VALUE_CHARS:
@@ -327,7 +208,7 @@ def _switch(word: str, values: dict[str, object]) -> None:
             position += len(value)
             if not value and letter not in "s":
                 raise BadJob(f"option -{letter} needs a value (in {word[:40]!r})")
-            _value(letter, value, values)
+            parse_value(letter, value, values)
         else:
             raise BadJob(f"unknown wndchrm option letter {letter!r} in {word[:40]!r}; "
                          f"the usage lists -{''.join(sorted(set(LETTERS)))}")
