@@ -130,6 +130,11 @@ class Connection:
                 self._watching.discard(tube)
 
     @property
+    def using(self) -> str:
+        """The tube ``put`` and the peeks act on ("default" on a connection not open)."""
+        return self._using if self._client is not None else "default"
+
+    @property
     def watching(self) -> set[str]:
         return set(self._watching)
 

@@ -49,3 +49,20 @@ def parent_of(tube: str, dep_tube: str) -> int | None:
         return None
     rest = dep_tube[len(prefix):]
     return int(rest) if rest.isdigit() else None
+
+
+def depfail_parent(tube: str, name: str) -> int | None:
+    """The parent id in ``<tube>-depfail-<id>``, or None when ``name`` is not such a tube."""
+    rest = name.removeprefix(f"{tube}-depfail-")
+    return int(rest) if rest != name and rest.isdigit() else None
+
+
+def group_of(tube: str, name: str) -> str | None:
+    """``name`` itself for the main and failed tubes, ``<tube>-<kind>-*`` for per-parent and per-batch
+    tubes, None for tubes that are not this queue's."""
+    if name in (tube, failed(tube)):
+        return name
+    for infix in ("deps", "depfail", "outcomes"):
+        if name.startswith(f"{tube}-{infix}-"):
+            return f"{tube}-{infix}-*"
+    return None

@@ -19,7 +19,9 @@ import greenstalk
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from services.monitor.snapshot import JOB_STATES, ParentProgress, Reader, Snapshot
+from depqueue.errors import BeanstalkdUnreachable
+from depqueue.progress import ParentProgress
+from services.monitor.snapshot import JOB_STATES, Reader, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,7 @@ class QueueCollector(Collector):
             try:
                 snapshot = self.reader.read()
                 self.last_success = time.time()
-            except (OSError, EOFError, greenstalk.Error) as exc:
+            except (BeanstalkdUnreachable, OSError, greenstalk.Error) as exc:
                 self.errors += 1
                 log.warning("scrape of beanstalkd at %s:%s failed: %s", *self.reader.address, exc)
             families = list(self._families(snapshot)) if snapshot is not None else []
@@ -103,7 +105,7 @@ class QueueCollector(Collector):
         yield _gauge("parents_expanding", "Parents whose dependency tube has no manifest yet.",
                      len(snap.parents) - len(expanded))
         yield _gauge("parents_waiting_dependencies", "Expanded parents with dependencies still to finish.",
-                     sum(1 for p in expanded if p.left))
+                     sum(1 for p in expanded if p.deps.left))
         yield _gauge("manifests", "Manifests (one buried job per expanded parent's dependency tube).",
                      len(expanded))
         yield from self._parent_families(snap.parents)
@@ -124,7 +126,8 @@ class QueueCollector(Collector):
 
 
 def _parent_values(p: ParentProgress) -> tuple[float | None, ...]:
-    return (p.total, p.done, p.running, p.waiting, p.failed, p.left, p.age)
+    d = p.deps
+    return (d.total, d.done, d.running, d.waiting, d.failed, d.left, p.age)
 
 
 def _sum_parents(parents: list[ParentProgress]) -> tuple[float | None, ...]:

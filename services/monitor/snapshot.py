@@ -8,21 +8,23 @@ beanstalkd's server id changes (a restart) and pruned to the parents still activ
 
 Dependency totals come from the manifest, never from ``total-jobs``: that counter restarts at zero with
 beanstalkd, while the manifest is a buried job and survives in the binlog.
+
+Everything is read through depqueue (its Connection, ``read_manifest``, the tube names of
+``depqueue.tubes`` and the counting of ``depqueue.progress``), so the monitor and the workers agree.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import greenstalk
-
 from depqueue import tubes
+from depqueue.connection import Connection, StatsTube, pending
+from depqueue.errors import BeanstalkdUnreachable
+from depqueue.progress import DepCounts, ParentProgress
+from depqueue.records import Manifest, read_manifest
 
 JOB_STATES = ("ready", "reserved", "delayed", "buried", "urgent")
 
@@ -40,7 +42,7 @@ class TubeCounts:
     waiting: int = 0
 
     @classmethod
-    def from_stats(cls, stats: greenstalk.StatsTube) -> TubeCounts:
+    def from_stats(cls, stats: StatsTube) -> TubeCounts:
         return cls(ready=stats["current-jobs-ready"], reserved=stats["current-jobs-reserved"],
                    delayed=stats["current-jobs-delayed"], buried=stats["current-jobs-buried"],
                    urgent=stats["current-jobs-urgent"], watching=stats["current-watching"],
@@ -62,29 +64,6 @@ class TubeCounts:
         return self.ready + self.reserved + self.delayed
 
 
-@dataclass(frozen=True)
-class ParentProgress:
-    """One parent's dependencies, as counted from its dependency tubes and its manifest."""
-
-    parent: int
-    batch: str
-    total: int
-    running: int
-    waiting: int
-    failed: int
-    expanded: bool
-    age: float | None
-
-    @property
-    def left(self) -> int:
-        return self.running + self.waiting
-
-    @property
-    def done(self) -> int:
-        # Clamped: while expansion is still putting dependencies the known total can trail the counts.
-        return max(self.total - self.running - self.waiting - self.failed, 0)
-
-
 @dataclass
 class Snapshot:
     """Everything one scrape learned; tube groups are keyed by name or by a ``<tube>-deps-*`` pattern."""
@@ -102,7 +81,7 @@ class Snapshot:
 
 
 class Reader:
-    """A persistent beanstalkd connection that reopens after any failure, plus the scrape caches.
+    """A depqueue connection to beanstalkd (reopened after any failure), plus the scrape caches.
 
     ``read()`` holds a lock: concurrent scrapes take turns on the one connection.
     """
@@ -110,150 +89,105 @@ class Reader:
     def __init__(self, host: str, port: int, tube: str, timeout: float = 5.0) -> None:
         self.address = (host, port)
         self.tube = tubes.check_tube(tube)
-        self.timeout = timeout
-        self._client: greenstalk.Client[bytes] | None = None
+        self.conn = Connection(host, port, connect_timeout=timeout, io_timeout=timeout)
         self._server_id: str | None = None
-        self._manifests: dict[int, dict[str, Any]] = {}
+        self._manifests: dict[int, Manifest] = {}
         self._created: dict[int, float] = {}
-        self._using_dep_tube = False
+        #: True after a successful read, until a failure: the connection may be a stale one to retry.
+        self._connected = False
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        if self._client is not None:
-            with contextlib.suppress(OSError):
-                self._client.close()
-            self._client = None
+        self.conn.close()
+        self._connected = False
 
     def read(self) -> Snapshot:
-        """One consistent-enough pass over the server; any I/O failure closes the connection and raises."""
+        """One consistent-enough pass over the server; a failure closes the connection and raises
+        BeanstalkdUnreachable."""
         with self._lock:
-            reused = self._client is not None
             try:
-                return self._read(self._connect())
-            except (OSError, EOFError, greenstalk.UnknownResponseError):
-                self.close()
-                if not reused:
+                return self._read_and_mark()
+            except BeanstalkdUnreachable:
+                if not self._connected:
                     raise
+                self._connected = False
             # A kept connection can be dead from a beanstalkd restart since the last scrape: one fresh try,
             # so a restart does not cost a scrape with up=0.
-            try:
-                return self._read(self._connect())
-            except (OSError, EOFError, greenstalk.UnknownResponseError):
-                self.close()
-                raise
+            return self._read_and_mark()
 
-    def _connect(self) -> greenstalk.Client[bytes]:
-        if self._client is None:
-            self._using_dep_tube = False
-            sock = socket.create_connection(self.address, timeout=self.timeout)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-            self._client = greenstalk.Client(sock, encoding=None)
-        return self._client
+    def _read_and_mark(self) -> Snapshot:
+        snapshot = self._read()
+        self._connected = True
+        return snapshot
 
-    def _read(self, client: greenstalk.Client[bytes]) -> Snapshot:
-        server = dict(client.stats())
+    def _read(self) -> Snapshot:
+        conn = self.conn
+        server: dict[str, Any] = dict(conn.stats())
         if server.get("id") != self._server_id:
             # A restarted server: ids survive in the binlog, but nothing cached is worth the risk.
             self._server_id = str(server.get("id"))
             self._manifests.clear()
             self._created.clear()
-        main = _stats_tube(client, self.tube) or TubeCounts()
+        main_stats = conn.stats_tube(self.tube)
+        main = TubeCounts.from_stats(main_stats) if main_stats else TubeCounts()
         snapshot = Snapshot(tube=self.tube, server=server, main=main)
         snapshot.tube_groups[self.tube] = main
         snapshot.tube_group_sizes[self.tube] = 1
-        dep_counts: dict[int, TubeCounts] = {}
+        dep_counts: dict[int, StatsTube] = {}
         fail_counts: dict[int, int] = {}
-        for name in client.tubes():
-            group = self._group_of(name)
+        for name in conn.tubes():
+            group = tubes.group_of(self.tube, name)
             if group is None or name == self.tube:
                 continue
-            counts = _stats_tube(client, name)
-            if counts is None:  # the tube vanished between list-tubes and stats-tube
+            stats = conn.stats_tube(name)
+            if stats is None:  # the tube vanished between list-tubes and stats-tube
                 continue
+            counts = TubeCounts.from_stats(stats)
             snapshot.tube_groups[group] = snapshot.tube_groups.get(group, TubeCounts()) + counts
             snapshot.tube_group_sizes[group] = snapshot.tube_group_sizes.get(group, 0) + 1
             parent = tubes.parent_of(self.tube, name)
             if parent is not None:
                 # An empty dependency tube outlives its parent while workers still watch it.
                 if counts.unfinished or counts.buried:
-                    dep_counts[parent] = counts
-            elif (failed_parent := self._depfail_parent(name)) is not None:
+                    dep_counts[parent] = stats
+            elif (failed_parent := tubes.depfail_parent(self.tube, name)) is not None:
                 fail_counts[failed_parent] = counts.ready + counts.reserved
         try:
-            snapshot.parents = [self._progress(client, parent, counts, fail_counts.get(parent, 0))
-                                for parent, counts in sorted(dep_counts.items())]
+            snapshot.parents = [self._progress(parent, stats, fail_counts.get(parent, 0))
+                                for parent, stats in sorted(dep_counts.items())]
         finally:
-            if self._using_dep_tube:
+            if conn.using != "default":
                 # beanstalkd keeps a used tube alive: never keep a finished parent's tube listed.
-                client.use("default")
-                self._using_dep_tube = False
+                conn.use("default")
         self._prune(set(dep_counts))
         return snapshot
 
-    def _group_of(self, name: str) -> str | None:
-        """Collapse per-parent and per-batch tubes into one pattern each; other applications' tubes: None."""
-        if name == self.tube or name == tubes.failed(self.tube):
-            return name
-        for infix in ("deps", "depfail", "outcomes"):
-            if name.startswith(f"{self.tube}-{infix}-"):
-                return f"{self.tube}-{infix}-*"
-        return None
+    def _progress(self, parent: int, stats: StatsTube, failed: int) -> ParentProgress:
+        manifest = self._manifest(parent) if stats["current-jobs-buried"] else None
+        # Still expanding: every dependency put so far is in the tube or has failed; those that already
+        # finished are not visible, so done reads 0 until the manifest lands.
+        counts = DepCounts.of(manifest.deps if manifest else pending(stats) + failed, stats, failed)
+        return ParentProgress(parent=parent, state="", deps=counts, age=self._age(parent),
+                              expanded=manifest is not None, batch=manifest.batch if manifest else "")
 
-    def _depfail_parent(self, name: str) -> int | None:
-        rest = name.removeprefix(f"{self.tube}-depfail-")
-        return int(rest) if rest != name and rest.isdigit() else None
+    def _manifest(self, parent: int) -> Manifest | None:
+        if parent not in self._manifests:
+            stored = read_manifest(self.conn, tubes.deps(self.tube, parent))
+            if stored is None:
+                return None
+            self._manifests[parent] = stored.manifest
+        return self._manifests[parent]
 
-    def _progress(self, client: greenstalk.Client[bytes], parent: int, counts: TubeCounts,
-                  failed: int) -> ParentProgress:
-        manifest = self._manifest(client, parent) if counts.buried else None
-        if manifest is not None:
-            total = int(manifest.get("deps", 0))
-            batch = str(manifest.get("batch", ""))
-        else:
-            # Still expanding: every dependency put so far is in the tube or has failed; those that
-            # already finished are not visible, so done reads 0 until the manifest lands.
-            total = counts.unfinished + failed
-            batch = ""
-        return ParentProgress(parent=parent, batch=batch, total=total, running=counts.reserved,
-                              waiting=counts.ready + counts.delayed, failed=failed,
-                              expanded=manifest is not None, age=self._age(client, parent))
-
-    def _manifest(self, client: greenstalk.Client[bytes], parent: int) -> dict[str, Any] | None:
-        if parent in self._manifests:
-            return self._manifests[parent]
-        client.use(tubes.deps(self.tube, parent))
-        self._using_dep_tube = True
-        try:
-            job = client.peek_buried()
-        except greenstalk.NotFoundError:
-            return None
-        try:
-            body = json.loads(job.body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return None
-        if not isinstance(body, dict) or body.get("type") != "manifest":
-            return None
-        self._manifests[parent] = body
-        return body
-
-    def _age(self, client: greenstalk.Client[bytes], parent: int) -> float | None:
+    def _age(self, parent: int) -> float | None:
         now = time.time()
         if parent not in self._created:
-            try:
-                age = client.stats_job(parent)["age"]
-            except greenstalk.NotFoundError:  # the parent is being finished right now
+            stats = self.conn.stats_job(parent)
+            if stats is None:  # the parent is being finished right now
                 return None
-            self._created[parent] = now - age
+            self._created[parent] = now - stats["age"]
         return now - self._created[parent]
 
     def _prune(self, active: set[int]) -> None:
         for cache in (self._manifests, self._created):
             for parent in [p for p in cache if p not in active]:
                 del cache[parent]
-
-
-def _stats_tube(client: greenstalk.Client[bytes], name: str) -> TubeCounts | None:
-    try:
-        return TubeCounts.from_stats(client.stats_tube(name))
-    except greenstalk.NotFoundError:
-        return None
