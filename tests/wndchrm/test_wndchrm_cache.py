@@ -61,7 +61,8 @@ def test_features_are_bit_identical_to_charmfeatures(ctx: JobContext, make_image
     assert cached["names"].tolist() == list(get_engine().names)
     tiled = _load(_cache_file(ctx, image, "-t2x2"))["features"]
     charm = _charm()
-    quarters = [pixels[r:r + 32, c:c + 32] for r in (0, 32) for c in (0, 32)]
+    # The C++ program's sample order: tile column by tile column, rows inside each column.
+    quarters = [pixels[r:r + 32, c:c + 32] for c in (0, 32) for r in (0, 32)]
     assert np.array_equal(tiled, np.stack([charm.get_features(np.ascontiguousarray(q)) for q in quarters]))
 
 
@@ -99,6 +100,22 @@ def test_cache_of_other_tiling_is_not_reused(ctx: JobContext, make_image: Callab
     _features(ctx, "-t2", "img.tif")
     assert _load(tiled)["features"].shape == (4, 2895)
     assert str(_load(tiled)["key"]) == "t2x2-d100"
+
+
+def test_cache_key_names_every_option_that_changes_the_features() -> None:
+    keys = {words: cache.cache_key(parse(["wndchrm", "check", *words, "x"]).options) for words in [
+        (), ("-t2",), ("-t2x3",), ("-d50",), ("-B1,2,30,40",), ("-S100",), ("-S100:30",), ("-S100:20",), ("-R",),
+        ("-c",), ("-l", "-s3", "-o", "-n5", "-f0.2", "-r0.5", "-w"),
+    ]}
+    assert len(set(keys.values())) == len(keys) - 1  # the last line changes nothing per image
+    assert keys[("-l", "-s3", "-o", "-n5", "-f0.2", "-r0.5", "-w")] == keys[()] == "t1x1-d100"
+    assert keys[("-S100:30",)] == "t1x1-d100-S100_30" and keys[("-R",)] == "t1x1-d100-R"
+
+
+def test_rotations_cache_four_samples_per_tile(ctx: JobContext, make_image: Callable[..., Path]) -> None:
+    image = make_image("img.tif", size=32)
+    _features(ctx, "-R", "img.tif")
+    assert _load(_cache_file(ctx, image, "-R"))["features"].shape == (4, 2895)
 
 
 @pytest.mark.parametrize(("field", "value"), [("featurevec_version", "4.2.1"), ("format", 99),

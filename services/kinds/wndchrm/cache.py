@@ -1,8 +1,8 @@
 """Per-image feature cache: one ``.npz`` per image and sampling, written atomically, trusted when checked.
 
 Layout: ``<data root>/.wndchrm-cache/<image path relative to the root>.<key>.npz``, where the key names
-everything that changes the values (``t<cols>x<rows>-d<percent>[-B<x>_<y>_<w>_<h>]``). A folder of its
-own, rather than files beside the images, keeps dataset folders (whose subfolders are classes) clean and
+everything that changes the values (``t<cols>x<rows>-d<percent>[-B<x>_<y>_<w>_<h>][-S<mean>[_<std>]][-R][-c]``).
+A folder of its own, rather than files beside the images, keeps dataset folders (whose subfolders are classes) clean and
 lets a read-only image tree be analysed. The file stores the format version, CharmFeatures' feature-vector
 version, the key, the image's size and mtime, the feature count and names and the tiles x features
 matrix; a file that disagrees on any of these, or cannot be read, is recomputed, never trusted.
@@ -30,12 +30,14 @@ from numpy.typing import NDArray
 
 from services.kinds.wndchrm.engine import Engine
 from services.kinds.wndchrm.options import Options
+from services.kinds.wndchrm.sampling import samples_per_image
 
 log = logging.getLogger(__name__)
 
 CACHE_DIR = ".wndchrm-cache"
-#: Bumped whenever the layout of the file or the preprocessing changes meaning.
-FORMAT_VERSION = 1
+#: Bumped whenever the layout of the file or the preprocessing changes meaning (2: images are handed to
+#: CharmFeatures the right way round, RGB and 16-bit read and -d resampled as the C++ program does).
+FORMAT_VERSION = 2
 
 _LOAD_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error, TypeError)
 
@@ -49,10 +51,22 @@ class CacheWriteFailed(Exception):
 
 
 def cache_key(options: Options) -> str:
+    """Names every option that changes what is computed per image (-t, -d, -B, -S, -R, -c).
+
+    -S is keyed by the integers the C++ program reads (``-S100.7`` and ``-S100`` compute the same).
+    """
     key = f"t{options.tile_cols}x{options.tile_rows}-d{options.downsample}"
     if options.block is not None:
         b = options.block
         key += f"-B{b.x}_{b.y}_{b.w}_{b.h}"
+    if options.normalize_mean is not None:
+        key += f"-S{int(options.normalize_mean)}"
+        if options.normalize_std is not None:
+            key += f"_{int(options.normalize_std)}"
+    if options.rotations:
+        key += "-R"
+    if options.color:
+        key += "-c"
     return key
 
 
@@ -98,8 +112,9 @@ def _problem(npz: np.lib.npyio.NpzFile, image: Path, options: Options, engine: E
     if names.shape != (engine.count,) or names.tolist() != list(engine.names):
         return f"for {names.shape[0] if names.ndim else 0} other feature names"
     shape = npz["features"].shape
-    if shape != (options.tiles, engine.count):
-        return f"of shape {shape}, not {(options.tiles, engine.count)}"
+    expected = (samples_per_image(options), engine.count)
+    if shape != expected:
+        return f"of shape {shape}, not {expected}"
     return ""
 
 

@@ -42,8 +42,12 @@ class Engine:
         return len(self.names)
 
     def compute(self, tile: NDArray[np.float64]) -> NDArray[np.float64]:
-        """The long feature vector of one 2-D tile."""
-        vector = self.charm.get_features(np.ascontiguousarray(tile, dtype=np.float64))
+        """The long feature vector of one 2-D tile (rows x columns)."""
+        pixels = np.ascontiguousarray(tile, dtype=np.float64)
+        # CharmFeatures 1.3 reads ``width, height = ndarray.shape`` and maps the buffer as ``height`` rows
+        # of ``width``: handing it the row-major buffer shaped (columns, rows) gives libcharm the image
+        # as it is. A plain (rows, columns) array would be read transposed-and-rewrapped (tested).
+        vector = self.charm.get_features(pixels.reshape(pixels.shape[1], pixels.shape[0]))
         return np.asarray(vector, dtype=np.float64)
 
 

@@ -1,94 +1,101 @@
-"""Read a TIFF as a 2-D float64 array and cut it into the tiles features are computed on.
+"""Read an image the way the C++ wndchrm 1.60 reads it (``ImageMatrix::LoadTIFF``) and cut its samples.
 
-The order follows wndchrm: the ``-B`` block is cut from the original image, then ``-d`` downsamples,
-then ``-t`` tiles. Tiles have equal size (``size // count``); a remainder of up to count-1 pixels at
-the right and bottom is dropped, as CharmFeatures' own tiler does.
+- 8- and 16-bit samples only (12-bit data lives in 16-bit files); values are used as stored.
+- One sample per pixel is the grey value; three are RGB, made grey as ``0.2989 R + 0.5870 G + 0.1140 B``
+  of 8-bit values. 16-bit RGB is first scaled to 0-255 by the minimum and maximum over all three
+  channels and truncated to whole numbers, as the C++ program does.
+- Any compression tifffile reads (with imagecodecs: LZW, Deflate, PackBits, ...), strips or tiles.
+- A multi-page TIFF gives its first page (the C++ program refuses such a file; see the README).
+- Binary PPM/PGM too (:mod:`services.kinds.wndchrm.ppm`).
 """
 
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import tifffile
 from numpy.typing import NDArray
-from scipy import ndimage
 
 from depqueue.errors import BadJob
 from services.kinds.wndchrm.options import Options
+from services.kinds.wndchrm.ppm import read_ppm
+from services.kinds.wndchrm.sampling import MIN_TILE_SIDE, cut_samples
 
-#: Suffixes wndchrm reads as images; everything else in a dataset folder is ignored.
-IMAGE_SUFFIXES = (".tif", ".tiff")
+__all__ = ["IMAGE_SUFFIXES", "MIN_TILE_SIDE", "RGB_WEIGHTS", "Picture", "is_image", "load_tiles", "read_image"]
 
-#: ITU-R 601 luma weights, the ones wndchrm and CharmFeatures use to turn RGB into grey.
-RGB_WEIGHTS = (0.2990, 0.5870, 0.1140)
+TIFF_SUFFIXES = (".tif", ".tiff")
+PPM_SUFFIXES = (".ppm", ".pgm")
+#: Suffixes read as images; everything else in a dataset folder is ignored.
+IMAGE_SUFFIXES = TIFF_SUFFIXES + PPM_SUFFIXES
 
-#: Smallest tile side CharmFeatures gives meaningful texture features for (its transforms need room).
-MIN_TILE_SIDE = 8
+#: The C++ program's RGB2GRAY weights (cmatrix.h).
+RGB_WEIGHTS = (0.2989, 0.5870, 0.1140)
 
-# What tifffile and numpy raise on a truncated, corrupt or non-TIFF file (TiffFileError is a ValueError).
+# What tifffile, imagecodecs and numpy raise on a truncated, corrupt or non-TIFF file.
 _READ_ERRORS = (ValueError, OSError, EOFError, struct.error, KeyError, IndexError, RuntimeError)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A read image: grey pixels (rows x cols, float64) and the file's bits per sample (8 or 16)."""
+
+    pixels: NDArray[np.float64]
+    bits: int
 
 
 def is_image(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
 
 
-def read_image(path: Path) -> NDArray[np.float64]:
-    """The first page of a TIFF as grey float64; BadJob naming the file if it cannot be read."""
+def _rgb_to_grey(rgb: NDArray[np.float64], bits: int) -> NDArray[np.float64]:
+    if bits > 8:
+        low, high = float(rgb.min()), float(rgb.max())
+        scale = 255.0 / (high - low) if high > low else 0.0
+        rgb = np.trunc((rgb - low) * scale)
+    return np.asarray(rgb @ np.array(RGB_WEIGHTS), dtype=np.float64)
+
+
+def _tiff_page(path: Path) -> tuple[NDArray[np.float64], int, int]:
+    """The first page's samples (rows x cols [x samples]), bits per sample and samples per pixel."""
     try:
         with tifffile.TiffFile(path) as tif:
             page = tif.pages.first
-            pixels, axes = page.asarray(), str(page.axes)
-            rgb = page.photometric == tifffile.PHOTOMETRIC.RGB
+            raw, axes = page.asarray(), str(page.axes)
+            bits, spp = int(page.bitspersample), int(page.samplesperpixel)
     except _READ_ERRORS as exc:
         raise BadJob(f"image {path.name!r} is not a readable TIFF ({path}): {exc}") from exc
-    image = np.asarray(pixels, dtype=np.float64)
-    if "S" in axes and image.ndim == len(axes):
-        # Samples per pixel, interleaved (YXS) or planar (SYX): RGB becomes grey, otherwise sample 0.
-        samples = np.moveaxis(image, axes.index("S"), -1)
-        image = samples[..., :3] @ np.array(RGB_WEIGHTS) if rgb and samples.shape[-1] >= 3 else samples[..., 0]
-    while image.ndim > 2:
-        image = image[0]
-    if image.ndim != 2 or min(image.shape) < 1:
+    if bits not in (8, 16) or raw.dtype.kind not in "ui":
+        raise BadJob(f"image {path.name!r} has {bits}-bit {raw.dtype} samples; wndchrm reads 8- and 16-bit "
+                     "integer images only")
+    # The C++ program reads every sample as unsigned, so signed data wraps as it does there.
+    pixels = raw.astype(f"u{raw.dtype.itemsize}").astype(np.float64)
+    if "S" in axes and pixels.ndim == len(axes):
+        pixels = np.moveaxis(pixels, axes.index("S"), -1)  # planar (SYX) or interleaved (YXS) alike
+    while pixels.ndim > (3 if spp > 1 else 2):
+        pixels = pixels[0]  # leading axes of size 1 (or pages tifffile joined into one series)
+    return pixels, bits, spp
+
+
+def read_image(path: Path) -> Picture:
+    """The image as the C++ program sees it; BadJob naming the file and the cause if it cannot."""
+    if path.suffix.lower() in PPM_SUFFIXES:
+        pixels, bits, spp = read_ppm(path)
+    else:
+        pixels, bits, spp = _tiff_page(path)
+    if bits not in (8, 16):
+        raise BadJob(f"image {path.name!r} has {bits}-bit samples; wndchrm reads 8- and 16-bit images only")
+    if spp not in (1, 3):
+        raise BadJob(f"image {path.name!r} has {spp} samples per pixel; wndchrm reads grey (1) or RGB (3)")
+    grey = _rgb_to_grey(pixels, bits) if spp == 3 else pixels
+    if grey.ndim != 2 or min(grey.shape) < 1:
         raise BadJob(f"image {path.name!r} has unusable shape {pixels.shape} ({path})")
-    if not np.isfinite(image).all():
-        raise BadJob(f"image {path.name!r} has NaN or infinite pixels ({path})")
-    return np.ascontiguousarray(image)
-
-
-def preprocess(image: NDArray[np.float64], options: Options, name: str) -> NDArray[np.float64]:
-    """Apply ``-B`` then ``-d``; BadJob if the block does not fit inside the image."""
-    if options.block is not None:
-        b = options.block
-        rows, cols = image.shape
-        if b.x + b.w > cols or b.y + b.h > rows:
-            spec = f"-B{b.x},{b.y},{b.w},{b.h}"
-            raise BadJob(f"block {spec} does not fit image {name!r} ({cols}x{rows} pixels)")
-        image = image[b.y : b.y + b.h, b.x : b.x + b.w]
-    if options.downsample != 100:
-        # Linear interpolation, edge pixels repeated: a plain resize with no ringing added to textures.
-        image = ndimage.zoom(image, options.downsample / 100.0, order=1, mode="nearest")
-    return np.ascontiguousarray(image, dtype=np.float64)
-
-
-def tiles(image: NDArray[np.float64], options: Options, name: str) -> list[NDArray[np.float64]]:
-    """Row-major tiles: ``tile_rows`` rows of ``tile_cols`` columns."""
-    rows, cols = image.shape
-    tile_h, tile_w = rows // options.tile_rows, cols // options.tile_cols
-    if min(tile_h, tile_w) < MIN_TILE_SIDE:
-        raise BadJob(
-            f"image {name!r} ({cols}x{rows} after -B/-d) is too small for "
-            f"{options.tile_cols}x{options.tile_rows} tiles of at least {MIN_TILE_SIDE} pixels"
-        )
-    return [
-        np.ascontiguousarray(image[r * tile_h : (r + 1) * tile_h, c * tile_w : (c + 1) * tile_w])
-        for r in range(options.tile_rows)
-        for c in range(options.tile_cols)
-    ]
+    return Picture(np.ascontiguousarray(grey), bits)
 
 
 def load_tiles(path: Path, options: Options) -> list[NDArray[np.float64]]:
-    """Read, preprocess and tile one image."""
-    return tiles(preprocess(read_image(path), options, path.name), options, path.name)
+    """Read one image and cut its samples (rotations x tiles) in the C++ program's order."""
+    picture = read_image(path)
+    return cut_samples(picture.pixels, options, picture.bits, path.name)

@@ -16,10 +16,9 @@ from services.kinds.wndchrm.options import Options
 #: An entry leaves this table when the engine learns the option.
 REFUSED: list[tuple[Callable[[Options], bool], str, str]] = [
     (lambda o: o.save_sigs, "-m", "saving .sig files beside the images is not built in yet"),
-    (lambda o: o.rotations, "-R", "rotated training images are not built in yet"),
     (lambda o: o.tile_areas, "-t#", "tile positions as separate datasets are not built in yet"),
-    (lambda o: o.normalize_mean is not None, "-S", "image normalisation is not built in yet"),
-    (lambda o: o.color, "-c", "colour features are not built in yet"),
+    (lambda o: o.color, "-c", "CharmFeatures computes grey-level features only: its get_features takes "
+     "no colour plane, so the colour set cannot be computed"),
     (lambda o: o.skip_sig_check, "-O", "reading existing .sig files is not built in yet"),
     (lambda o: o.mrmr is not None, "-fN:M", "mRMR feature selection is not built in yet"),
     (lambda o: o.weights_action is not None, "-v", "feature weight files are not built in yet"),
