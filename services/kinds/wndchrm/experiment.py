@@ -1,23 +1,31 @@
-"""Train/test experiments: random splits, WND training on the split, and the accumulated results.
+"""Which images train and which are tested, as wndchrm 1.60 chooses them, and the runs built on that.
 
-Splits follow wndchrm: without a separate test set, every class contributes the same number of training
-images, ``-r`` (0.75) of the smallest class (at most ``-i``), and the same number of test images, the
-rest of the smallest class (at most ``-j``), so the accuracy is not skewed by unbalanced classes. With a
-test set, training takes every dataset image (``-r``/``-i`` still cap it per class) and testing takes
-every test-set image (``-j`` caps it per class). Splits draw from a fixed seed so a rerun (a retried
-job, a CI run) reports the same figures.
+``test`` (wndchrm's check_split_params and TrainingSet::split): with B images in the smallest class,
+every class trains on ``-iN`` images (at most B - 1 without a test set) or ``floor(r * B + 0.5)``
+(``-r``, default 0.75), drawn at random; the test images are the rest of B (at most ``-jN``), also
+random, so the accuracy is not skewed by unbalanced classes. ``-r#`` trains on ``floor(r * n_c + 0.5)``
+of each class's own n_c images and tests on the rest of each class (or ``-j``). With a separate test set
+every test-set image is tested and ``-j`` is ignored. ``-i#N`` drops classes with fewer than N images;
+``-Nx`` keeps the first x classes. ``classify`` trains the same way with ``-r`` 1.0, but takes each
+class's first images in dataset order, so it always trains on the same images; ``-n`` does not apply.
+Random draws come from numpy with a fixed seed (a rerun reports the same figures); they cannot be
+wndchrm's own ``rand()`` sequence.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+import math
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from depqueue.errors import BadJob
-from services.kinds.wndchrm import wnd
-from services.kinds.wndchrm.options import DEFAULT_TRAIN_FRACTION, Options
+from services.kinds.wndchrm import interpolate
+from services.kinds.wndchrm.options import CLASSIFY_TRAIN_FRACTION, DEFAULT_TRAIN_FRACTION, Options
+
+log = logging.getLogger(__name__)
 
 SPLIT_SEED = 20080611
 
@@ -27,130 +35,111 @@ IndexArray = NDArray[np.intp]
 
 @dataclass(frozen=True)
 class Labelled:
-    """Images (data-root-relative paths), each a tiles x features matrix, with class indices."""
+    """Images (data-root-relative paths), each a tiles x features matrix, with class indices (-1 unknown)."""
 
     paths: list[str]
     features: list[FloatArray]
     labels: IndexArray
     classes: list[str]
+    #: With ``-C``: each image's continuous value (its label read as a number).
+    values: FloatArray | None = None
+    #: Each image's own label where it may not be one of ``classes`` (a test set's); "" if unlabelled.
+    given: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class ImageResult:
-    path: str
-    actual: int
-    predicted: int
-    probabilities: FloatArray
-    norm_factor: float
+class SplitPlan:
+    """check_split_params' answer: per-class training/test image counts, or a training ratio (> 0)."""
+
+    n_train: int
+    n_test: int
+    ratio: float
 
 
-@dataclass
-class SplitResult:
-    train_paths: list[str]
-    images: list[ImageResult] = field(default_factory=list)
-
-    @property
-    def accuracy(self) -> float:
-        return sum(r.actual == r.predicted for r in self.images) / max(1, len(self.images))
-
-
-@dataclass
-class TestResult:
-    classes: list[str]
-    splits: list[SplitResult]
-
-    @property
-    def accuracies(self) -> list[float]:
-        return [s.accuracy for s in self.splits]
-
-    @property
-    def mean_accuracy(self) -> float:
-        return float(np.mean(self.accuracies))
-
-    @property
-    def confusion(self) -> NDArray[np.int64]:
-        """Counts summed over the splits; rows are actual classes, columns predicted."""
-        matrix = np.zeros((len(self.classes), len(self.classes)), dtype=np.int64)
-        for split in self.splits:
-            for r in split.images:
-                matrix[r.actual, r.predicted] += 1
-        return matrix
-
-    @property
-    def similarity(self) -> FloatArray:
-        """Mean class probabilities of the test images of each actual class (rows)."""
-        total = np.zeros((len(self.classes), len(self.classes)))
-        count = np.zeros(len(self.classes))
-        for split in self.splits:
-            for r in split.images:
-                total[r.actual] += r.probabilities
-                count[r.actual] += 1
-        return total / np.maximum(count, 1)[:, None]
+def restrict(data: Labelled, keep: list[int], drop_unknown: bool) -> Labelled:
+    """Only the classes ``keep`` (by index, in that order); their images are kept, others dropped or unknown."""
+    mapping = np.full(len(data.classes) + 1, -1, dtype=np.intp)
+    mapping[np.asarray(keep, dtype=np.intp)] = np.arange(len(keep))
+    labels = mapping[data.labels]  # index -1 reads the last slot, which stays -1
+    chosen = np.flatnonzero(labels >= 0) if drop_unknown else np.arange(len(labels))
+    values = data.values[chosen] if data.values is not None else None
+    given = tuple(data.given[i] for i in chosen) if data.given else ()
+    return Labelled([data.paths[i] for i in chosen], [data.features[i] for i in chosen], labels[chosen],
+                    [data.classes[i] for i in keep], values, given)
 
 
-def _class_members(labels: IndexArray, n_classes: int, rng: np.random.Generator) -> list[IndexArray]:
-    return [rng.permutation(np.flatnonzero(labels == c)) for c in range(n_classes)]
+def select_classes(data: Labelled, options: Options) -> Labelled:
+    """``-Nx`` (first x classes) and ``-i#N`` (classes with at least N images) on a training dataset."""
+    keep = list(range(len(data.classes)))[: options.max_classes or None]
+    if options.exact_train and options.max_train:
+        keep = [c for c in keep if int((data.labels == c).sum()) >= options.max_train]
+    if len(keep) == len(data.classes):
+        return data
+    log.info("using classes %s of %s", [data.classes[c] for c in keep], data.classes)
+    return restrict(data, keep, drop_unknown=True)
 
 
-def split_within(data: Labelled, options: Options, rng: np.random.Generator) -> tuple[IndexArray, IndexArray]:
-    """One balanced random train/test split of one labelled dataset."""
-    members = _class_members(data.labels, len(data.classes), rng)
-    smallest = min(len(m) for m in members)
-    fraction = options.train_fraction or DEFAULT_TRAIN_FRACTION
-    n_train = min(int(fraction * smallest), options.max_train or smallest)
-    n_test = min(smallest - n_train, options.max_test or smallest)
-    if n_train < 1 or n_test < 1:
-        raise BadJob(
-            f"the smallest class has {smallest} image(s): too few for {n_train} training and "
-            f"{n_test} test image(s) per class (see -r, -i, -j)"
-        )
-    train = np.concatenate([m[:n_train] for m in members])
-    test = np.concatenate([m[n_train : n_train + n_test] for m in members])
-    return train, test
+def as_continuous(data: Labelled) -> Labelled:
+    """``-C``: one class holding every labelled image, each valued by its label read as a number."""
+    values = np.where(data.labels >= 0, interpolate.label_values(data.classes)[data.labels], 0.0)
+    labels = np.where(data.labels >= 0, 0, -1).astype(np.intp)
+    return replace(data, labels=labels, classes=[""], values=values)
 
 
-def cap_per_class(data: Labelled, fraction: float | None, most: int | None,
-                  rng: np.random.Generator) -> IndexArray:
-    """A random subset of each class: at most ``fraction`` of the smallest class and ``most`` images."""
-    members = _class_members(data.labels, len(data.classes), rng)
-    smallest = min(len(m) for m in members)
-    limit = int(fraction * smallest) if fraction else None
-    keep = [m[: min(x for x in (len(m), limit, most) if x is not None)] for m in members]
-    return np.concatenate(keep)
+def plan(data: Labelled, options: Options, has_testset: bool, classify: bool) -> SplitPlan:
+    """Training/test counts per class, as check_split_params sets them; BadJob where wndchrm stops."""
+    smallest = min(int((data.labels == c).sum()) for c in range(len(data.classes)))
+    balanced = not options.unbalanced
+    default = CLASSIFY_TRAIN_FRACTION if classify else DEFAULT_TRAIN_FRACTION
+    ratio = options.train_fraction if options.train_fraction is not None else default
+    if options.max_train and not options.exact_train:
+        n_train = options.max_train
+        if n_train > smallest and has_testset:
+            log.warning("-i%d exceeds the %d images of the smallest class; %d used", n_train, smallest, smallest)
+            n_train = smallest
+        elif n_train >= smallest and not has_testset:
+            raise BadJob(f"-i{n_train} leaves no test images: the smallest class has {smallest}; "
+                         f"use -iN with N < {smallest}, -rN, or -r#N for unbalanced training")
+        ratio = 0.0
+    else:
+        n_train = math.floor(ratio * smallest + 0.5)
+        if n_train >= smallest and not has_testset:
+            raise BadJob(f"-r{ratio:g} leaves no test images: the smallest class has {smallest}; "
+                         f"use -rN with N < {(smallest - 1) / smallest:g} or -iN with N < {smallest}")
+        if balanced:
+            ratio = 0.0
+    return SplitPlan(n_train, _test_count(options, smallest, n_train, balanced, has_testset), ratio)
 
 
-def model_for(data: Labelled, indices: IndexArray, options: Options) -> wnd.Model:
-    """Train WND on the tiles of the images ``indices`` of ``data``."""
-    tiles = [data.features[i] for i in indices]
-    labels = np.repeat(data.labels[indices], [len(t) for t in tiles])
-    return wnd.train(np.concatenate(tiles), labels, len(data.classes), options.feature_fraction)
+def _test_count(options: Options, smallest: int, n_train: int, balanced: bool, has_testset: bool) -> int:
+    left = smallest - n_train
+    if not options.max_test:
+        return left if balanced else 0
+    if has_testset:
+        log.warning("-j%d is ignored with a separate test set", options.max_test)
+        return options.max_test
+    return left if options.max_test > left > 0 else options.max_test
 
 
-def evaluate(model: wnd.Model, data: Labelled, indices: IndexArray, wnn: bool) -> list[ImageResult]:
-    prediction = wnd.classify(model, [data.features[i] for i in indices], wnn=wnn)
-    return [
-        ImageResult(data.paths[i], int(data.labels[i]), int(p), prediction.probabilities[k],
-                    float(prediction.norm_factor[k]))
-        for k, (i, p) in enumerate(zip(indices, prediction.predicted, strict=True))
-    ]
-
-
-def run_test(data: Labelled, test_set: Labelled | None, options: Options) -> TestResult:
-    """``options.splits`` random splits; each trains on its training images and tests the rest."""
-    if len(data.classes) < 2:
-        raise BadJob(f"a test needs at least two classes; the dataset has {data.classes}")
-    rng = np.random.default_rng(SPLIT_SEED)
-    result = TestResult(data.classes, [])
-    for _ in range(options.splits):
-        if test_set is None:
-            train_idx, test_idx = split_within(data, options, rng)
-            target = data
+def split(data: Labelled, chosen: SplitPlan, make_test: bool,
+          rng: np.random.Generator | None) -> tuple[IndexArray, IndexArray]:
+    """TrainingSet::split: per class, training and test images (random with ``rng``, else in order)."""
+    train: list[int] = []
+    test: list[int] = []
+    for c, name in enumerate(data.classes):
+        pool = [int(i) for i in np.flatnonzero(data.labels == c)]
+        if chosen.ratio > 0:
+            n_train = math.floor(chosen.ratio * len(pool) + 0.5)
+            n_test = (chosen.n_test or len(pool) - n_train) if make_test else 0
         else:
-            train_idx = cap_per_class(data, options.train_fraction, options.max_train, rng)
-            test_idx = cap_per_class(test_set, None, options.max_test, rng)
-            target = test_set
-        model = model_for(data, train_idx, options)
-        split = SplitResult([data.paths[i] for i in train_idx])
-        split.images = evaluate(model, target, test_idx, options.wnn)
-        result.splits.append(split)
-    return result
+            n_train, n_test = chosen.n_train, chosen.n_test if make_test else 0
+        if n_train + n_test > len(pool) or n_train < 1:
+            raise BadJob(f"class {name!r} has {len(pool)} image(s): too few for {n_train} training "
+                         f"and {n_test} test image(s) (see -r, -i, -j)")
+        order = rng.permutation(len(pool)) if rng is not None else np.arange(len(pool))
+        train += [pool[k] for k in order[:n_train]]
+        rest = sorted(int(k) for k in order[n_train:])
+        if len(rest) > n_test and rng is not None:
+            rest = [rest[k] for k in rng.permutation(len(rest))[:n_test]]
+        test += [pool[k] for k in rest[:n_test]]
+    return np.asarray(train, dtype=np.intp), np.asarray(test, dtype=np.intp)

@@ -1,4 +1,4 @@
-"""The three reports of ``test``: wndchrm's text report, a JSON record, and a self-contained HTML page."""
+"""The reports of ``test`` and ``classify``: wndchrm's text, a JSON record, a TSV, and a self-contained HTML page."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from services.kinds.wndchrm.experiment import TestResult
+from services.kinds.wndchrm.evaluation import SplitResult, TestResult
+from services.kinds.wndchrm.predict import ImageResult
+from services.kinds.wndchrm.printout import printout
 
 
 def _num(value: float) -> float | None:
@@ -19,64 +21,73 @@ def _num(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _matrix(classes: list[str], cells: list[list[str]]) -> list[str]:
-    return ["\t" + "\t".join(classes)] + [
-        "\t".join([name, *row]) for name, row in zip(classes, cells, strict=True)
-    ]
+def text_report(results: list[TestResult], tiles: int) -> str:
+    """What wndchrm prints for the run, from its first split on (see :mod:`printout`)."""
+    return printout(results, tiles)
 
 
-def text_report(result: TestResult, title: str, classifier: str) -> str:
-    """wndchrm's plain-text layout: per-image lines per split, accuracies, the two matrices."""
-    classes = result.classes
-    out = [f"WND-CHARM test report: {title}", f"classifier: {classifier}", ""]
-    header = "\t".join(["image", "norm. fact.", *(f"p({c})" for c in classes), "act. class", "pred. class"])
-    for number, split in enumerate(result.splits, start=1):
-        out += [f"Split {number}", header]
-        for r in split.images:
-            probs = "\t".join(f"{p:.3f}" for p in r.probabilities)
-            out.append(f"{r.path}\t{r.norm_factor:.3g}\t{probs}\t{classes[r.actual]}\t{classes[r.predicted]}")
-        correct = sum(r.actual == r.predicted for r in split.images)
-        out += [f"Split {number} accuracy: {split.accuracy:.4f} ({correct}/{len(split.images)})", ""]
-    spread = float(np.std(result.accuracies))
-    average = f"{result.mean_accuracy:.4f} +/- {spread:.4f}"
-    out += [f"Average accuracy over {len(result.splits)} split(s): {average}", ""]
-    out += ["Confusion matrix (summed over splits; rows: actual class, columns: predicted class)"]
-    out += _matrix(classes, [[str(int(v)) for v in row] for row in result.confusion])
-    out += ["", "Average similarity matrix (rows: actual class, columns: mean class probability)"]
-    out += _matrix(classes, [[f"{v:.3f}" for v in row] for row in result.similarity])
-    return "\n".join(out) + "\n"
+def _label(classes: list[str], index: int) -> str | None:
+    return classes[index] if index >= 0 else None
 
 
-def json_report(result: TestResult, meta: dict[str, Any]) -> str:
+def _image(r: ImageResult, classes: list[str]) -> dict[str, Any]:
+    return {
+        "path": r.path,
+        "actual": _label(classes, r.actual),
+        "predicted": _label(classes, r.predicted),
+        "norm_factor": _num(r.norm_factor),
+        "probabilities": dict(zip(classes, (_num(float(p)) for p in r.probabilities), strict=False)),
+        "value": None if r.value is None else _num(r.value),
+        "actual_value": None if r.actual_value is None else _num(r.actual_value),
+    }
+
+
+def _split(split: SplitResult, classes: list[str]) -> dict[str, Any]:
+    pearson = split.pearson(classes)
+    return {
+        "accuracy": _num(split.accuracy),
+        "pearson": None if pearson is None else dict(zip(("correlation", "p_value", "mean_abs_difference"),
+                                                          (_num(v) for v in pearson), strict=True)),
+        "weight_file_distance": split.weight_distance,
+        "train": split.train_paths,
+        "test": [_image(r, classes) for r in split.images],
+    }
+
+
+def json_report(results: list[TestResult], meta: dict[str, Any]) -> str:
     """Every split's training and test images, and every test image's probabilities and prediction."""
+    result = results[0]
     classes = result.classes
-    splits = [
-        {
-            "accuracy": split.accuracy,
-            "train": split.train_paths,
-            "test": [
-                {
-                    "path": r.path,
-                    "actual": classes[r.actual],
-                    "predicted": classes[r.predicted],
-                    "norm_factor": _num(r.norm_factor),
-                    "probabilities": dict(zip(classes, (float(p) for p in r.probabilities), strict=True)),
-                }
-                for r in split.images
-            ],
-        }
-        for split in result.splits
-    ]
+
+    def matrix(values: Any) -> list[list[float | None]]:
+        return [[_num(float(v)) for v in row] for row in values]
+
     body = {
         **meta,
         "classes": classes,
-        "average_accuracy": result.mean_accuracy,
-        "accuracies": result.accuracies,
+        "continuous": result.continuous,
+        "average_accuracy": _num(result.mean_accuracy),
+        "accuracies": [_num(a) for a in result.accuracies],
         "confusion_matrix": result.confusion.tolist(),
-        "similarity_matrix": result.similarity.tolist(),
-        "splits": splits,
+        "similarity_matrix": matrix(result.similarity),
+        "class_probability_matrix": matrix(result.class_probability),
+        "splits": [_split(split, classes) for split in result.splits],
+        "feature_groups": [{"left_out": r.left_out, "average_accuracy": _num(r.mean_accuracy)} for r in results[1:]],
     }
     return json.dumps(body, indent=1, allow_nan=False) + "\n"
+
+
+def classify_tsv(result: TestResult) -> str:
+    """One line per image: image, predicted class, normalisation factor, each class's probability, value."""
+    classes = result.classes
+    header = ["image", "predicted class", "norm. fact.", *(f"p({c})" for c in classes), "value"]
+    lines = ["\t".join(header)]
+    for r in result.splits[0].images:
+        probabilities = [f"{p:.4f}" for p in r.probabilities]
+        value = "" if r.value is None else f"{r.value:.4g}"
+        predicted = _label(classes, r.predicted) or ""
+        lines.append("\t".join([r.path, predicted, f"{r.norm_factor:.4g}", *probabilities, value]))
+    return "\n".join(lines) + "\n"
 
 
 def confusion_png(result: TestResult) -> bytes:

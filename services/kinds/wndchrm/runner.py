@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import logging
 import shlex
+from pathlib import Path
 
 import numpy as np
 
 from depqueue.errors import BadJob, RetryLater
 from services.kinds import JobContext
-from services.kinds.wndchrm import cache, experiment, reports, wnd
+from services.kinds.wndchrm import cache, evaluation, experiment, reports, weights
 from services.kinds.wndchrm.commands import Job, classify_output, missing_images, report_paths
 from services.kinds.wndchrm.dataset import load_dataset, relative
+from services.kinds.wndchrm.experiment import FloatArray, Labelled
 from services.kinds.wndchrm.features import image_features
 from services.kinds.wndchrm.fitfile import FitFile, write_fit
+from services.kinds.wndchrm.options import Options
 from services.kinds.wndchrm.outputs import default_output, output_path, write_atomic
-from services.kinds.wndchrm.training_data import BUSY_RETRY_DELAY, feature_names, features_of, labelled
+from services.kinds.wndchrm.training_data import BUSY_RETRY_DELAY, feature_names, features_of, is_model, labelled
 
 log = logging.getLogger(__name__)
 
@@ -44,29 +47,50 @@ def run_features(job: Job, ctx: JobContext) -> None:
 
 
 def run_train(job: Job, ctx: JobContext) -> None:
+    """As wndchrm's ``train``: every image of the dataset, in dataset order (-r, -i, -j only matter to tests)."""
     data = labelled(ctx, job.dataset, job.options)
     if len(data.classes) < 2:
         raise BadJob(f"training needs at least two classes; dataset {job.dataset!r} has {data.classes}")
-    # As in wndchrm, -r and -i limit the images per class a model is trained on; by default all are.
-    rng = np.random.default_rng(experiment.SPLIT_SEED)
-    chosen = np.sort(experiment.cap_per_class(data, job.options.train_fraction, job.options.max_train, rng))
-    rows = np.concatenate([data.features[i] for i in chosen])
-    labels = np.repeat(data.labels[chosen], [len(data.features[i]) for i in chosen])
-    paths = [data.paths[i] for i in chosen for _ in range(len(data.features[i]))]
-    out = output_path(ctx, str(job.output))
+    rows = np.concatenate(data.features)
+    labels = np.repeat(data.labels, [len(f) for f in data.features])
+    paths = [path for path, f in zip(data.paths, data.features, strict=True) for _ in range(len(f))]
+    out = output_path(ctx, str(job.output or job.options.dataset_fit))
     write_fit(out, FitFile(data.classes, feature_names(job.options), rows, labels, paths))
-    log.info("trained %s: %d classes, %d images -> %s", job.dataset, len(data.classes), len(chosen), out)
+    log.info("trained %s: %d classes, %d images -> %s", job.dataset, len(data.classes), len(data.paths), out)
+
+
+def _weight_file(ctx: JobContext, opts: Options) -> evaluation.WeightFile | None:
+    """The ``-vr``/``-v+``/``-v-`` file to read, confined to the data root."""
+    if opts.weights_action in (None, "w") or opts.weights_path is None:
+        return None
+    return evaluation.WeightFile(opts.weights_action, ctx.confine(opts.weights_path, must_exist=True),
+                                 opts.weights_path)
+
+
+def _run(ctx: JobContext, data: Labelled, test_set: Labelled | None, opts: Options,
+         classify: bool) -> list[evaluation.TestResult]:
+    """The run (or, with -A, one per feature group left out); writes -vw's weight file."""
+    weight_file = _weight_file(ctx, opts)
+    if opts.assess:
+        results = evaluation.run_assessment(data, test_set, opts, feature_names(opts), classify, weight_file)
+    else:
+        results = [evaluation.run_test(data, test_set, opts, classify, weight_file)]
+    if opts.weights_action == "w" and opts.weights_path and results[0].weights is not None:
+        text = weights.weight_file_text(results[0].weights, feature_names(opts))
+        write_atomic(output_path(ctx, opts.weights_path), text)
+    return results
 
 
 def run_test(job: Job, ctx: JobContext, argv: list[str]) -> None:
     data = labelled(ctx, job.dataset, job.options)
-    test_set = labelled(ctx, job.testset, job.options, data.classes) if job.testset else None
-    result = experiment.run_test(data, test_set, job.options)
+    test_set = _test_set(ctx, [job.testset], data, job.options) if job.testset else None
+    results = _run(ctx, data, test_set, job.options, classify=False)
+    result = results[0]
     classifier = "WNN" if job.options.wnn else "WND-5"
     title = job.dataset + (f" tested on {job.testset}" if job.testset else "")
     text_path, json_path, html_path = report_paths(ctx, job)
     meta = {
-        "version": 1,
+        "version": 2,
         "command": shlex.join(argv),
         "dataset": job.dataset,
         "testset": job.testset,
@@ -75,27 +99,47 @@ def run_test(job: Job, ctx: JobContext, argv: list[str]) -> None:
         "feature_fraction": job.options.feature_fraction,
         "long_features": job.options.long,
     }
-    write_atomic(json_path, reports.json_report(result, meta))
+    write_atomic(json_path, reports.json_report(results, meta))
     write_atomic(html_path, reports.html_report(result, title, classifier))
-    write_atomic(text_path, reports.text_report(result, title, classifier))
+    write_atomic(text_path, reports.text_report(results, job.options.tiles))
     log.info("test %s: average accuracy %.4f over %d split(s) -> %s",
              title, result.mean_accuracy, len(result.splits), text_path)
 
 
+def _test_set(ctx: JobContext, sources: list[str], data: Labelled, opts: Options) -> Labelled:
+    """Images to classify, labelled by the training classes where their label is one (-1 otherwise)."""
+    paths: list[str] = []
+    features: list[FloatArray] = []
+    given: list[str] = []
+    for source in sources:
+        if is_model(source):
+            fit = labelled(ctx, source, opts)
+            paths += fit.paths
+            features += fit.features
+            given += [fit.classes[c] for c in fit.labels.tolist()]
+            continue
+        samples = load_dataset(ctx, source).samples
+        paths += [relative(ctx, s.path) for s in samples]
+        features += features_of(ctx, [s.path for s in samples], opts)
+        given += [s.label or "" for s in samples]
+    labels = np.array([data.classes.index(g) if g in data.classes else -1 for g in given], dtype=np.intp)
+    return Labelled(paths, features, labels, data.classes, given=tuple(given))
+
+
 def run_classify(job: Job, ctx: JobContext) -> None:
+    """The TSV of predictions, and beside it (``.txt``) what wndchrm prints for the same classification."""
     data = labelled(ctx, job.dataset, job.options)
-    model = experiment.model_for(data, np.arange(len(data.paths)), job.options)
-    images = [s.path for source in job.images for s in load_dataset(ctx, source).samples]
-    prediction = wnd.classify(model, features_of(ctx, images, job.options), wnn=job.options.wnn)
-    header = ["image", "predicted class", "norm. fact.", *(f"p({c})" for c in data.classes)]
-    lines = ["\t".join(header)]
-    for k, image in enumerate(images):
-        probs = [f"{p:.4f}" for p in prediction.probabilities[k]]
-        norm = f"{prediction.norm_factor[k]:.4g}"
-        lines.append("\t".join([relative(ctx, image), data.classes[prediction.predicted[k]], norm, *probs]))
+    test_set = _test_set(ctx, list(job.images), data, job.options)
+    results = _run(ctx, data, test_set, job.options, classify=True)
     out = classify_output(ctx, job)
-    write_atomic(out, "\n".join(lines) + "\n")
-    log.info("classified %d image(s) with %s -> %s", len(images), job.dataset, out)
+    write_atomic(out, reports.classify_tsv(results[0]))
+    write_atomic(printout_path(out), reports.text_report(results, job.options.tiles))
+    log.info("classified %d image(s) with %s -> %s", len(test_set.paths), job.dataset, out)
+
+
+def printout_path(tsv: Path) -> Path:
+    """Where classify's wndchrm-format text goes: the TSV's name with ``.txt`` for ``.tsv`` (or added)."""
+    return tsv.with_suffix(".txt") if tsv.suffix.lower() == ".tsv" else tsv.with_name(tsv.name + ".txt")
 
 
 def check_list(job: Job, ctx: JobContext) -> list[str]:

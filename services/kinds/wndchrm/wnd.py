@@ -1,29 +1,41 @@
-"""The WND-5 classifier of wndchrm (Orlov et al. 2008, Pattern Recognition Letters 29:1684), in numpy.
+"""The WND-5 and WNN classifiers of wndchrm 1.60 (TrainingSet.cpp), vectorised with numpy.
 
-Training: every feature is scaled to 0-100 by the training min and max; each gets a Fisher score
-``[sum_c (mean_c - mean)^2 / (C-1)] / [sum_c var_c / C]`` (``mean`` is the mean of the class means and
-``var_c`` the population variance, as wndchrm computes them; the mean within-class variance is floored at
-1e-6 so a feature that is constant inside every class cannot get an infinite weight); all but the top
-fraction of scores are set to 0 and the scores are the weights.
+Scaling (TrainingSet::normalize, signatures::normalize): each feature's training min and max are taken
+over the values that are not NaN and lie within +/-FLT_MAX; a value is then 0 if it is NaN, below the
+minimum, or the feature's range is under DBL_EPSILON (constant features), 100 if above the maximum, and
+``100 (x - min) / (max - min)`` otherwise. Test values use the training min and max.
 
-Classification (WND-5): the weighted distance of a test tile to training tile ``t`` is
-``d = sum_f w_f^2 (x_f - t_f)^2``; a class's similarity is the mean of ``d^-5`` over its training tiles,
-skipping exact matches (``d == 0``, as wndchrm does); probabilities are the similarities normalised over
-the classes, and an image's probabilities are the mean over its tiles. The sums of ``d^-5`` are formed in
-log space, since ``d^-5`` over- or underflows float64 for distances far from 1.
-WNN (``-w``): each tile votes for the class of its nearest training tile by the same distance.
+Weights: :mod:`weights` (Fisher scores, thresholded by ``-f``).
+
+WND-5 (TrainingSet::classify2), per test tile and training tile: ``d = sum_f w_f^2 (x_f - t_f)^2`` over
+the features with ``w_f >= DBL_EPSILON`` and ``|x_f - t_f| >= DBL_EPSILON``; a training tile with
+``d < DBL_EPSILON`` is an exact match and skipped; a class's similarity is the mean of ``d^-5`` over its
+remaining tiles (0 if none remain); the normalisation factor is the sum of the class similarities and a
+class's probability its similarity divided by that sum. Sums of ``d^-5`` are formed in log space, which
+gives wndchrm's figures wherever its doubles do not under- or overflow, and finite ones where they would.
+
+WNN (TrainingSet::WNNclassify): ``d = sqrt(sum_f w_f (x_f - t_f)^2)``; training tiles with ``d < 1e-200``
+or from the test tile's own image (same path) are skipped; a class's distance is its nearest tile's;
+probabilities are ``(1/d_c) / sum_k (1/d_k)`` (a class without tiles counts with d = 1e201); the
+normalisation factor is ``sum_k 1/d_k``; the predicted class is the nearest tile's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import logsumexp
 
-#: wndchrm's guard against a zero within-class variance.
-MIN_CLASS_VARIANCE = 1e-6
+from services.kinds.wndchrm import weights as fw
+from services.kinds.wndchrm.interpolate import nearest_value
+
+DBL_EPSILON = sys.float_info.epsilon
+FLT_MAX = float(np.finfo(np.float32).max)
+#: wndchrm's INF (cmatrix.h), the distance of a class with no usable training tile in WNN.
+WNN_INF = 10e200
 #: The exponent of WND-5.
 POWER = 5
 #: Bytes of scratch a distance block may use; keeps 10,000 x 10,000 x 400 problems in memory.
@@ -35,122 +47,151 @@ IndexArray = NDArray[np.intp]
 
 @dataclass(frozen=True)
 class Model:
-    """A trained WND model: scaling, weights and the scaled training tiles of the selected features."""
+    """A trained model: scaling, Fisher scores, weights, and the scaled training tiles."""
 
     minimum: FloatArray
     maximum: FloatArray
-    weights: FloatArray
     scores: FloatArray
-    selected: IndexArray
+    weights: FloatArray
     train: FloatArray
     labels: IndexArray
     n_classes: int
+    #: Each training tile's image, for WNN's rule that a tile never matches its own image.
+    paths: tuple[str, ...] = ()
+    #: Each training tile's continuous value (``-C``).
+    values: FloatArray | None = None
+
+    @property
+    def selected(self) -> IndexArray:
+        """The features WND-5 uses (weight at least DBL_EPSILON), in feature order."""
+        return np.asarray(np.flatnonzero(self.weights >= DBL_EPSILON), dtype=np.intp)
 
 
 @dataclass(frozen=True)
-class Prediction:
-    """Per image: class probabilities (rows sum to 1), normalisation factor, predicted class index."""
+class TileResult:
+    """Per test tile: class probabilities, normalisation factor, predicted class (-1: none)."""
 
     probabilities: FloatArray
     norm_factor: FloatArray
+    predicted: IndexArray
 
-    @property
-    def predicted(self) -> IndexArray:
-        return np.asarray(np.argmax(self.probabilities, axis=1), dtype=np.intp)
+
+def training_range(features: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Per feature, min and max over the values that are not NaN and within +/-FLT_MAX."""
+    usable = ~np.isnan(features) & (np.abs(features) <= FLT_MAX)
+    minimum = np.where(usable, features, np.inf).min(axis=0, initial=np.inf)
+    maximum = np.where(usable, features, -np.inf).max(axis=0, initial=-np.inf)
+    return np.where(np.isinf(minimum), FLT_MAX, minimum), np.where(np.isinf(maximum), -FLT_MAX, maximum)
 
 
 def scale(values: FloatArray, minimum: FloatArray, maximum: FloatArray) -> FloatArray:
-    """Scale to 0-100 by the training range, clipping values outside it; constant features become 0."""
+    """Scale to 0-100 by a training range, as wndchrm does (see the module docstring)."""
     span = maximum - minimum
-    safe = np.where(span > 0, span, 1.0)
-    scaled = np.clip((values - minimum) / safe * 100.0, 0.0, 100.0)
-    scaled = np.where(span > 0, scaled, 0.0)
-    return np.nan_to_num(scaled, nan=0.0)
+    flat = span < DBL_EPSILON
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        scaled = 100.0 * ((values - minimum) / np.where(flat, 1.0, span))
+    scaled = np.where(values > maximum, 100.0, scaled)
+    return np.where(np.isnan(values) | (values < minimum) | flat, 0.0, scaled)
 
 
-def fisher_scores(scaled: FloatArray, labels: IndexArray, n_classes: int) -> FloatArray:
-    """Fisher discriminant score of every column of ``scaled`` (samples x features)."""
-    if n_classes < 2:
-        raise ValueError("Fisher scores need at least two classes")
-    means = np.stack([scaled[labels == c].mean(axis=0) for c in range(n_classes)])
-    variances = np.stack([scaled[labels == c].var(axis=0) for c in range(n_classes)])
-    between = ((means - means.mean(axis=0)) ** 2).sum(axis=0) / (n_classes - 1)
-    within = np.maximum(variances.mean(axis=0), MIN_CLASS_VARIANCE)
-    return np.asarray(between / within, dtype=np.float64)
+def train(features: FloatArray, labels: IndexArray, n_classes: int, fraction: float,
+          paths: tuple[str, ...] = (), values: FloatArray | None = None) -> Model:
+    """Fit on training tiles (rows of ``features``) with 0-based class indices ``labels``.
 
-
-def select(scores: FloatArray, fraction: float) -> IndexArray:
-    """Indices of the top ``fraction`` of scores (at least one), best first."""
-    keep = max(1, len(scores) - int((1.0 - fraction) * len(scores)))
-    order = np.argsort(-scores, kind="stable")
-    return np.asarray(order[:keep], dtype=np.intp)
-
-
-def train(features: FloatArray, labels: IndexArray, n_classes: int, fraction: float) -> Model:
-    """Fit a WND model on training tiles (rows of ``features``) with class indices ``labels``."""
+    With ``values`` (continuous, ``-C``) the scores are Pearson correlations instead of Fisher scores.
+    """
     missing = sorted(set(range(n_classes)) - set(labels.tolist()))
     if missing:
         raise ValueError(f"no training samples for class index(es) {missing}")
-    minimum, maximum = features.min(axis=0), features.max(axis=0)
+    minimum, maximum = training_range(features)
     scaled = scale(features, minimum, maximum)
-    scores = fisher_scores(scaled, labels, n_classes)
-    selected = select(scores, fraction)
-    weights = np.zeros_like(scores)
-    weights[selected] = scores[selected]
-    return Model(minimum, maximum, weights, scores, selected, scaled[:, selected], labels, n_classes)
+    scores = fw.pearson_scores(scaled, values) if values is not None else fw.fisher_scores(scaled, labels, n_classes)
+    return Model(minimum, maximum, scores, fw.threshold(scores, fraction), scaled, labels, n_classes,
+                 paths, values)
 
 
-def distances(model: Model, tiles: FloatArray) -> FloatArray:
-    """Weighted squared distances, test tiles x training tiles, over the selected features."""
-    test = scale(tiles, model.minimum, model.maximum)[:, model.selected]
-    w2 = model.weights[model.selected] ** 2
-    per_row = max(1, BLOCK_BYTES // (8 * model.train.size or 1))
-    out = np.empty((len(test), len(model.train)))
+def with_weights(model: Model, weights: FloatArray) -> Model:
+    """The same model with other feature weights (a weight file, a feature group left out)."""
+    return replace(model, weights=np.asarray(weights, dtype=np.float64))
+
+
+def _weighted_squares(test: FloatArray, train_rows: FloatArray, coefficients: FloatArray,
+                      skip_tiny: bool) -> FloatArray:
+    """``sum_f c_f (x_f - t_f)^2``, test rows x training rows, in blocks that fit BLOCK_BYTES."""
+    per_row = max(1, BLOCK_BYTES // (8 * train_rows.size or 1))
+    out = np.empty((len(test), len(train_rows)))
     for start in range(0, len(test), per_row):
-        block = test[start : start + per_row, None, :] - model.train[None, :, :]
-        out[start : start + per_row] = (block * block) @ w2
+        block = test[start : start + per_row, None, :] - train_rows[None, :, :]
+        if skip_tiny:
+            block[np.abs(block) < DBL_EPSILON] = 0.0
+        out[start : start + per_row] = (block * block) @ coefficients
     return out
 
 
-def _wnd_tiles(model: Model, dist: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Per tile: class probabilities and the normalisation factor (sum of class similarities)."""
+def wnd5_distances(model: Model, scaled_tiles: FloatArray) -> FloatArray:
+    """classify2's ``dist_sum`` of every scaled test tile to every training tile."""
+    chosen = model.selected
+    return _weighted_squares(scaled_tiles[:, chosen], model.train[:, chosen], model.weights[chosen] ** 2, True)
+
+
+def wnn_distances(model: Model, scaled_tiles: FloatArray) -> FloatArray:
+    """TrainingSet::distance (power 2): ``sqrt(sum_f w_f (x_f - t_f)^2)``."""
+    chosen = np.flatnonzero(model.weights != 0)
+    squares = _weighted_squares(scaled_tiles[:, chosen], model.train[:, chosen], model.weights[chosen], False)
+    return np.asarray(np.sqrt(np.maximum(squares, 0.0)), dtype=np.float64)
+
+
+def wnd5(model: Model, dist: FloatArray) -> TileResult:
+    """Per tile, classify2's probabilities, normalisation factor and most similar class."""
+    counted = dist >= DBL_EPSILON
     with np.errstate(divide="ignore"):
-        log_terms = np.where(dist > 0, -POWER * np.log(dist), -np.inf)
+        log_terms = np.where(counted, -POWER * np.log(np.where(counted, dist, 1.0)), -np.inf)
     log_sims = np.full((len(dist), model.n_classes), -np.inf)
     for c in range(model.n_classes):
         members = model.labels == c
-        counted = (dist[:, members] > 0).sum(axis=1)
-        total = logsumexp(log_terms[:, members], axis=1)
-        with np.errstate(divide="ignore"):
-            log_sims[:, c] = np.where(counted > 0, total - np.log(np.maximum(counted, 1)), -np.inf)
+        count = counted[:, members].sum(axis=1)
+        total = logsumexp(log_terms[:, members], axis=1) if members.any() else np.full(len(dist), -np.inf)
+        log_sims[:, c] = np.where(count > 0, total - np.log(np.maximum(count, 1)), -np.inf)
     log_norm = logsumexp(log_sims, axis=1)
-    finite = np.isfinite(log_norm)
-    probabilities = np.full_like(log_sims, 1.0 / model.n_classes)
-    probabilities[finite] = np.exp(log_sims[finite] - log_norm[finite, None])
+    found = np.isfinite(log_norm)
+    probabilities = np.full_like(log_sims, -np.nan)  # C's 0/0 when every training tile is an exact match
+    probabilities[found] = np.exp(log_sims[found] - log_norm[found, None])
     with np.errstate(over="ignore"):
-        norm = np.where(finite, np.exp(log_norm), 0.0)
-    return probabilities, norm
+        norm = np.where(found, np.exp(np.where(found, log_norm, 0.0)), 0.0)
+    predicted = np.where(found, np.argmax(np.where(found[:, None], log_sims, 0.0), axis=1), -1)
+    return TileResult(probabilities, norm, np.asarray(predicted, dtype=np.intp))
 
 
-def _wnn_tiles(model: Model, dist: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Per tile: a one-hot vote for the class of the nearest (non-identical) training tile."""
-    masked = np.where(dist > 0, dist, np.inf)
+def wnn(model: Model, dist: FloatArray, tile_paths: tuple[str, ...] = ()) -> TileResult:
+    """Per tile, WNNclassify's probabilities, normalisation factor and nearest tile's class."""
+    usable = dist >= 1.0 / WNN_INF
+    if tile_paths and model.paths:
+        usable &= np.asarray(tile_paths)[:, None] != np.asarray(model.paths)[None, :]
+    masked = np.where(usable, dist, WNN_INF)
     nearest = np.argmin(masked, axis=1)
-    probabilities = np.zeros((len(dist), model.n_classes))
-    probabilities[np.arange(len(dist)), model.labels[nearest]] = 1.0
-    return probabilities, masked[np.arange(len(dist)), nearest]
+    closest = np.full((len(dist), model.n_classes), WNN_INF)
+    for c in range(model.n_classes):
+        members = model.labels == c
+        if members.any():
+            closest[:, c] = masked[:, members].min(axis=1)
+    inverse = 1.0 / closest
+    total = inverse.sum(axis=1)
+    predicted = np.where(masked[np.arange(len(dist)), nearest] < WNN_INF, model.labels[nearest], -1)
+    return TileResult(inverse / total[:, None], total, np.asarray(predicted, dtype=np.intp))
 
 
-def classify(model: Model, images: list[FloatArray], wnn: bool = False) -> Prediction:
-    """Classify images, each given as its tiles x features matrix; tile results are averaged."""
-    if not images:
-        return Prediction(np.zeros((0, model.n_classes)), np.zeros(0))
-    counts = [len(tiles) for tiles in images]
-    dist = distances(model, np.concatenate(images))
-    tile_probs, tile_norm = (_wnn_tiles if wnn else _wnd_tiles)(model, dist)
-    owner = np.repeat(np.arange(len(images)), counts)
-    probabilities = np.zeros((len(images), model.n_classes))
-    np.add.at(probabilities, owner, tile_probs)
-    norm = np.bincount(owner, weights=tile_norm, minlength=len(images))
-    divisor = np.asarray(counts, dtype=np.float64)
-    return Prediction(probabilities / divisor[:, None], norm / divisor)
+def classify_tiles(model: Model, tiles: FloatArray, wnn_method: bool = False,
+                   tile_paths: tuple[str, ...] = ()) -> TileResult:
+    """Classify raw (unscaled) test tiles, one per row."""
+    scaled = scale(tiles, model.minimum, model.maximum)
+    if wnn_method:
+        return wnn(model, wnn_distances(model, scaled), tile_paths)
+    return wnd5(model, wnd5_distances(model, scaled))
+
+
+def continuous_values(model: Model, tiles: FloatArray, neighbours: int) -> FloatArray:
+    """Per raw test tile, the value interpolated from its nearest training tiles (``-C``)."""
+    if model.values is None:
+        raise ValueError("the model has no continuous values")
+    dist = wnn_distances(model, scale(tiles, model.minimum, model.maximum))
+    return nearest_value(dist, model.values, neighbours)

@@ -1,0 +1,99 @@
+"""What wndchrm 1.60 prints for ``test`` and ``classify`` (its stdout from the first split on), as text.
+
+Per split: a ``----------`` line, the column header, one line per image (``%.3g`` normalisation
+factor, ``%.3f`` probabilities, actual and predicted class, ``%.3f`` interpolated value); then the
+average accuracy and the confusion, similarity and class probability matrices in PrintConfusion's
+fixed-width layout. An image of unknown class shows its label (empty if unlabelled) followed by ``*``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from services.kinds.wndchrm.evaluation import TestResult
+from services.kinds.wndchrm.predict import ImageResult
+
+SEPARATOR = "----------"
+
+
+def c_float(value: float, spec: str) -> str:
+    """printf's rendering, including glibc's ``nan``/``-nan``/``inf`` spellings."""
+    if math.isnan(value):
+        return "-nan" if math.copysign(1.0, value) < 0 else "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return format(value, spec)
+
+
+def header(classes: list[str], numeric: bool, continuous: bool) -> str:
+    if continuous:
+        return "image\tact. val.\tpred. val."
+    columns = ["image", "norm. fact.", *(f"p({c})" for c in classes), "act. class", "pred. class"]
+    return "\t".join(columns + (["pred. val."] if numeric else []))
+
+
+def image_line(r: ImageResult, classes: list[str], tiles: int, continuous: bool) -> str:
+    name = r.path + (" (AVG)" if tiles > 1 else "")
+    if continuous:
+        actual = c_float(r.actual_value, "f") if r.actual_value is not None else "N/A"
+        value = float("nan") if r.value is None else r.value
+        line = f"{name}\t{c_float(0.0, '.3f')}\t{actual}\t{c_float(value, 'f')}"
+        if r.actual_value is not None:
+            line += "\t" + c_float(abs((r.actual_value - value) / r.actual_value) if r.actual_value else math.inf, "f")
+        return line
+    probabilities = "".join(c_float(float(p), ".3f") + "\t" for p in r.probabilities)
+    actual = classes[r.actual] if r.actual >= 0 else f"{r.given}*"
+    predicted = classes[r.predicted] if r.predicted >= 0 else ""
+    line = f"{name}\t{c_float(r.norm_factor, '.3g')}\t{probabilities}{actual}\t{predicted}"
+    return line + (f"\t{c_float(r.value, '.3f')}" if r.value is not None else "")
+
+
+def matrix(classes: list[str], cells: NDArray[np.float64] | NDArray[np.int64], counts: bool) -> list[str]:
+    """TrainingSet::PrintConfusion: 18-wide columns; counts get totals and per-class accuracy."""
+    head = f"{' ':>18}" + "".join(f"{c:>18}" for c in classes)
+    lines = [head + (f"{'Total Tested':>18}{'Per-Class Accuracy':>20}" if counts else "")]
+    for index, name in enumerate(classes):
+        row = cells[index]
+        if counts:
+            total = int(row.sum())
+            accuracy = row[index] / total if total else -math.nan  # C's 0/0
+            body = "".join(f"{int(v):>18}" for v in row) + f"{total:>18}{' ':>13}{c_float(accuracy, '1.5f')}"
+        else:
+            body = "".join(f"{' ':>11}{c_float(float(v), '1.5f')}" for v in row)
+        lines.append(f"{name:>18}{body}")
+    return [*lines, ""]
+
+
+def split_block(result: TestResult, index: int, tiles: int, numeric: bool) -> list[str]:
+    split = result.splits[index]
+    lines = ["", SEPARATOR, header(result.classes, numeric, result.continuous)]
+    return lines + [image_line(r, result.classes, tiles, result.continuous) for r in split.images]
+
+
+def summary(result: TestResult) -> list[str]:
+    """The lines after the last split: the average and the three matrices."""
+    prefix = f"Accuracy assessment without using feature group '{result.left_out}' - " if result.left_out else ""
+    count = len(result.splits)
+    if result.continuous:
+        correlations = [p[0] if (p := s.pearson(["0"])) else 0.0 for s in result.splits]
+        return ["", SEPARATOR, f"{prefix}Average Pearson Correlation ({count} splits): "
+                + c_float(float(np.mean(correlations)), "f"), "", SEPARATOR]
+    lines = ["", SEPARATOR, f"{prefix}Average accuracy ({count} splits): {c_float(result.mean_accuracy, 'f')}", ""]
+    lines += ["Confusion Matrix (sum of all splits)", *matrix(result.classes, result.confusion, True), ""]
+    lines += ["Average Similarity Matrix", *matrix(result.classes, result.similarity, False), ""]
+    lines += ["Average Class Probability Matrix", *matrix(result.classes, result.class_probability, False), ""]
+    return [*lines, SEPARATOR]
+
+
+def printout(results: list[TestResult], tiles: int) -> str:
+    """The whole text for one run, or for ``-A`` the run with every feature and one per group left out."""
+    lines: list[str] = []
+    for result in results:
+        numeric = any(r.value is not None for s in result.splits for r in s.images)
+        for index in range(len(result.splits)):
+            lines += split_block(result, index, tiles, numeric)
+        lines += summary(result)
+    return "\n".join(lines) + "\n"
