@@ -18,8 +18,8 @@ trap 'kill $wpid 2>/dev/null; wait $wpid 2>/dev/null; kill $bpid 2>/dev/null; ec
 sleep 1
 echo "beanstalkd on 127.0.0.1:$port; worker pool: $(.venv/bin/python -c 'from depqueue.cpus import allowed_cpus; print(allowed_cpus())') processes"
 cat > "$work/batch.txt" <<BATCH
-wndchrm test -l -n5 ex/textures reports/textures.txt
-wndchrm test -l -n5 ex/digits reports/digits.txt
+wndchrm test -l -n5 ex/textures reports/textures.html
+wndchrm test -l -n5 ex/digits reports/digits.html
 BATCH
 .venv/bin/wndchrm-submit --wait --junit "$work/junit.xml" --batch-file "$work/batch.txt"
 for set in textures digits; do

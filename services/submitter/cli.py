@@ -26,6 +26,7 @@ from depqueue.pool import queue_from
 from services import kinds
 from services.common import ExitCode, config_options, exit_on_sigterm, fail, job_context, load
 from services.kinds import builtin  # noqa: F401  (registers the kinds to validate against)
+from services.kinds.wndchrm.kind import register_for
 from services.submitter.batchfile import BatchFileError, read_batch_file
 from services.submitter.report import ParentResult, print_summary, write_junit
 from services.submitter.waiting import ProgressView, is_live_terminal, wait_for_batch
@@ -87,6 +88,7 @@ def submit(config_file: str | None, batch_file: Path | None, batch_id: str | Non
            junit: Path | None, progress: bool | None, argv: tuple[str, ...], **flags: Any) -> None:
     """Submit one job (after --) or a batch file; with --wait, exit 0 only if every parent succeeded."""
     config = load(config_file, **flags)
+    register_for(config.wndchrm_binary)  # validate jobs for the engine the workers run
     if bool(argv) == bool(batch_file):
         raise click.UsageError("give either a job after -- or --batch-file FILE")
     if (timeout or junit) and not wait_:

@@ -36,7 +36,7 @@ def test_wndchrm_test_through_the_queue(beanstalkd: Beanstalkd, tmp_path: Path) 
     try:
         submit = subprocess.run(
             [str(BIN / "wndchrm-submit"), "submit", "--wait", "--timeout", "180", "--no-progress", "--",
-             "wndchrm", "test", "-n3", "ex/textures", "reports/textures.txt"],
+             "wndchrm", "test", "-n3", "ex/textures", "reports/textures.html"],
             env=env, capture_output=True, text=True, timeout=240,
         )
     finally:

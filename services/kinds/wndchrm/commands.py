@@ -24,78 +24,143 @@ from services.kinds.wndchrm.training_data import is_model as _is_model
 log = logging.getLogger(__name__)
 
 
+#: What the C++ program looks for to tell a report from a test set: ``strstr(arg, ".htm")``.
+REPORT_MARK = ".htm"
+#: What the usage says a report must end in.
+REPORT_SUFFIXES = (".htm", ".html")
+
+
 @dataclass(frozen=True)
 class Job:
-    """A parsed, checked wndchrm command line."""
+    """A parsed, checked wndchrm command line.
+
+    ``report`` is the positional HTML report of ``test``/``classify``; ``output`` is where the built-in
+    engine writes its result (``train``'s OUT, ``test``'s REPORT, or ``--out=PATH``).
+    """
 
     command: Command
     dataset: str
     testset: str | None = None
     images: tuple[str, ...] = ()
     output: str | None = None
+    report: str | None = None
 
     @property
     def options(self) -> Options:
         return self.command.options
 
 
-def _arity(cmd: Command, low: int, high: int, usage: str) -> None:
-    if not low <= len(cmd.args) <= high:
-        raise BadJob(f"usage: wndchrm {cmd.name} [options] {usage} (got {len(cmd.args)} argument(s))")
+def _usage(cmd: Command, usage: str, why: str) -> BadJob:
+    return BadJob(f"usage: wndchrm {cmd.name} [options] {usage}: {why}")
 
 
-def _is_dataset_arg(ctx: JobContext, arg: str) -> bool:
-    # wndchrm's ambiguity in "test DATASET X": X is a test set if it looks like one, else the report.
-    return arg.lower().endswith((".tsv", *IMAGE_SUFFIXES)) or ctx.confine(arg).is_dir()
+def _report_arg(cmd: Command, arg: str, usage: str) -> str:
+    if not arg.lower().endswith(REPORT_SUFFIXES):
+        raise _usage(cmd, usage, f"the report {arg[:200]!r} must end in .htm or .html (wndchrm writes HTML "
+                                 "into it)")
+    return arg
+
+
+def _train(cmd: Command) -> Job:
+    usage = "DATASET OUT.fit"
+    fit = cmd.options.dataset_fit
+    if len(cmd.args) not in (1, 2) or (len(cmd.args) == 1 and fit is None):
+        raise _usage(cmd, usage, f"got {len(cmd.args)} argument(s); OUT may be given as -DOUT instead")
+    if len(cmd.args) == 2 and fit is not None:
+        # wndchrm 1.60 would silently ignore OUT.
+        raise _usage(cmd, usage, f"name the output once, as OUT ({cmd.args[1][:200]!r}) or -D, not both")
+    return Job(cmd, cmd.args[0], output=cmd.args[1] if len(cmd.args) == 2 else None)
+
+
+def _test(cmd: Command) -> Job:
+    # As the C++ program reads them: after DATASET, an argument without ".htm" in it is the test set,
+    # and the argument after that is the report. So "test a.fit b.fit" reads b.fit, never writes it.
+    usage = "DATASET [TESTSET] [REPORT.html]"
+    args = list(cmd.args)
+    if not 1 <= len(args) <= 3:
+        raise _usage(cmd, usage, f"got {len(args)} argument(s)")
+    testset = args.pop(1) if len(args) > 1 and REPORT_MARK not in args[1] else None
+    if len(args) > 2:
+        raise _usage(cmd, usage, f"{args[2][:200]!r} after the report")
+    report = _report_arg(cmd, args[1], usage) if len(args) == 2 else None
+    if cmd.options.report and len(cmd.args) == 1:
+        raise _usage(cmd, usage, "a report html file must be specified with -p")
+    if report is not None and cmd.options.out is not None:
+        raise _usage(cmd, usage, "name the report once, as REPORT or --out, not both")
+    return Job(cmd, cmd.args[0], testset=testset, output=report or cmd.options.out, report=report)
+
+
+def _classify(cmd: Command) -> Job:
+    # The C++ program reads one test set and an optional report; the built-in engine also takes several
+    # test sets (images, folders, lists). An argument with ".htm" in it ends the test sets: the report.
+    usage = "DATASET|MODEL.fit TESTSET... [REPORT.html]"
+    marks = [i for i, arg in enumerate(cmd.args) if i > 0 and REPORT_MARK in arg]
+    end = marks[0] if marks else len(cmd.args)
+    if end < 2:
+        raise _usage(cmd, usage, "the classify command must have a test set to work on")
+    if marks and marks[0] != len(cmd.args) - 1:
+        raise _usage(cmd, usage, f"{cmd.args[marks[0] + 1][:200]!r} after the report")
+    report = _report_arg(cmd, cmd.args[-1], usage) if marks else None
+    return Job(cmd, cmd.args[0], images=tuple(cmd.args[1:end]), output=cmd.options.out, report=report)
 
 
 def parse_job(argv: list[str], ctx: JobContext) -> Job:
-    """Parse and check a whole argv: options, argument counts, and that paths exist under the data root."""
+    """Parse and check a whole argv: options, arguments, and that paths exist under the data root."""
     cmd = options.parse(argv)
     if cmd.name == "train":
-        _arity(cmd, 2, 2, "DATASET OUT.fit")
-        job = Job(cmd, cmd.args[0], output=cmd.args[1])
+        job = _train(cmd)
     elif cmd.name == "test":
-        _arity(cmd, 1, 3, "DATASET [TESTSET] [REPORT]")
-        rest = cmd.args[1:]
-        testset = rest.pop(0) if rest and (len(rest) == 2 or _is_dataset_arg(ctx, rest[0])) else None
-        job = Job(cmd, cmd.args[0], testset=testset, output=rest[0] if rest else cmd.options.out)
+        job = _test(cmd)
     elif cmd.name == "classify":
-        _arity(cmd, 2, 10_000, "DATASET|MODEL.fit IMAGE...")
-        job = Job(cmd, cmd.args[0], images=tuple(cmd.args[1:]), output=cmd.options.out)
-    elif cmd.name == "check":
-        _arity(cmd, 1, 1, "DATASET")
-        job = Job(cmd, cmd.args[0], output=cmd.options.out)
+        job = _classify(cmd)
+    elif len(cmd.args) != 1:
+        raise _usage(cmd, "IMAGE" if cmd.name == "features" else "DATASET", f"got {len(cmd.args)} argument(s)")
     else:
-        _arity(cmd, 1, 1, "IMAGE")
-        job = Job(cmd, cmd.args[0])
-    _check_paths(job, ctx)
+        job = Job(cmd, cmd.args[0], output=cmd.options.out if cmd.name == "check" else None)
+    inputs = _check_inputs(job, ctx)
+    _check_outputs(job, ctx, inputs)
     return job
 
 
-def _check_paths(job: Job, ctx: JobContext) -> None:
+def _check_inputs(job: Job, ctx: JobContext) -> set[Path]:
+    """Every file the job reads (arguments and their images), resolved; BadJob if one is unusable."""
     if job.command.name == "features":
         image = ctx.confine(job.dataset, must_exist=True)
         if not image.is_file() or image.suffix.lower() not in IMAGE_SUFFIXES:
             raise BadJob(f"{job.dataset!r} is not a .tif/.tiff image")
-    elif _is_model(job.dataset):
-        if job.command.name not in ("classify", "test"):
-            raise BadJob(f"wndchrm {job.command.name} needs a dataset, not a model ({job.dataset!r})")
-        ctx.confine(job.dataset, must_exist=True)
-    else:
-        load_dataset(ctx, job.dataset)
-    for extra in (job.testset, *job.images):
-        if extra is not None:
-            load_dataset(ctx, extra)
-    if job.output is not None:
-        output_path(ctx, job.output)
+        return {image}
+    if _is_model(job.dataset) and job.command.name not in ("classify", "test"):
+        raise BadJob(f"wndchrm {job.command.name} needs a dataset, not a model ({job.dataset!r})")
+    found: set[Path] = set()
+    for index, source in enumerate(s for s in (job.dataset, job.testset, *job.images) if s is not None):
+        found.add(ctx.confine(source, must_exist=True) if _is_model(source) else ctx.confine(source))
+        if _is_model(source):
+            continue
+        try:
+            found.update(sample.path for sample in load_dataset(ctx, source).samples)
+        except BadJob as exc:
+            if index == 1 and job.command.name == "test":
+                raise BadJob(f"{exc} (in 'test DATASET X', X is the test set unless it contains '.htm', "
+                             "as in wndchrm; a report must end in .htm or .html)") from None
+            raise
+    return found
+
+
+def _check_outputs(job: Job, ctx: JobContext, inputs: set[Path]) -> None:
+    """Outputs stay in the data root, are not folders, and never overwrite a file the job reads."""
+    written = [output_path(ctx, path) for path in (job.output, job.report) if path is not None]
+    if job.command.name == "test":
+        written += report_paths(ctx, job)
+    for path in written:
+        if path in inputs:
+            raise BadJob(f"output {relative(ctx, path)!r} is also an input of this job; it would be overwritten")
 
 
 def _samples(job: Job, ctx: JobContext) -> list[Sample]:
     sources = [] if _is_model(job.dataset) else [job.dataset]
     if job.command.name == "features":
         return [Sample(ctx.confine(job.dataset, must_exist=True), None)]
-    sources += [s for s in (job.testset, *job.images) if s is not None]
+    sources += [s for s in (job.testset, *job.images) if s is not None and not _is_model(s)]
     return [sample for source in sources for sample in load_dataset(ctx, source).samples]
 
 
@@ -115,8 +180,15 @@ def feature_argv(job: Job, ctx: JobContext, image: Path) -> list[str]:
 
 
 def report_paths(ctx: JobContext, job: Job) -> tuple[Path, Path, Path]:
-    """Text, JSON and HTML report paths: REPORT (or the default) with .txt/.json/.html."""
+    """Text, JSON and HTML report paths: beside REPORT.html (which gets the HTML), or ``--out``/the default.
+
+    ``REPORT.html`` gives ``REPORT.txt``, ``REPORT.json`` and ``REPORT.html``; ``--out=NAME[.txt|.json|.html]``
+    gives the same three; ``--out=NAME.other`` gives the text in NAME.other and the others beside it.
+    """
     named = output_path(ctx, job.output) if job.output else default_output(ctx, job.dataset, "-test.txt")
+    if job.report is not None:
+        base = named.with_suffix("")
+        return base.with_name(base.name + ".txt"), base.with_name(base.name + ".json"), named
     known = named.suffix.lower() in (".txt", ".html", ".json")
     base = named.with_suffix("") if known else named
     text = base.with_name(base.name + ".txt") if known else named

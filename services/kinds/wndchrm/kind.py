@@ -12,11 +12,11 @@ import os
 from typing import TYPE_CHECKING
 
 from depqueue.errors import BadJob
-from services.kinds import JobContext
+from services.kinds import JobContext, register
 from services.kinds.wndchrm import runner
 from services.kinds.wndchrm.commands import Job, feature_argv, missing_images, parse_job
-from services.kinds.wndchrm.external import ExternalWndchrm
-from services.kinds.wndchrm.support import check_supported
+from services.kinds.wndchrm.external import ExternalWndchrm, written_by
+from services.kinds.wndchrm.support import check_arguments_supported, check_external, check_supported
 
 if TYPE_CHECKING:
     from depqueue import DepQueue
@@ -36,10 +36,11 @@ class WndchrmKind:
 
     def _job(self, argv: list[str], ctx: JobContext) -> Job:
         job = parse_job(argv, ctx)
-        if self.external is not None and job.options.out is not None:
-            raise BadJob("--out is an option of the built-in engine; the configured wndchrm binary has none")
         if self.external is None:
             check_supported(job.options)
+            check_arguments_supported(job.report, job.command.name)
+        else:
+            _check_for_binary(job, ctx)
         return job
 
     def validate(self, argv: list[str], ctx: JobContext) -> None:
@@ -50,7 +51,7 @@ class WndchrmKind:
         if job.command.name in NO_DEPENDENCIES:
             return 0
         external = self.external
-        images = missing_images(job, ctx) if external is None else external.missing_images(job, argv, ctx)
+        images = missing_images(job, ctx) if external is None else external.missing_images(job, ctx)
         for image in images:
             queue.add_dependent_job(dep_tube, feature_argv(job, ctx, image))
         return len(images)
@@ -61,3 +62,28 @@ class WndchrmKind:
             self.external.run(job, argv, ctx)
         else:
             runner.run(job, ctx, argv)
+
+
+def _check_for_binary(job: Job, ctx: JobContext) -> None:
+    """What a C++ wndchrm 1.60 could not do, or must not be given, refused before it runs."""
+    if job.options.out is not None:
+        raise BadJob("--out is an option of the built-in engine; the configured wndchrm binary has none")
+    if len(job.images) > 1:
+        raise BadJob(f"wndchrm classify reads one test set; {job.images[1][:200]!r} would be taken for its "
+                     "report and overwritten (the built-in engine takes several)")
+    check_external(job.options)
+    written_by(job, ctx)  # every file the binary will write is inside the data root
+    opts = job.options
+    if opts.weights_action in ("r", "+", "-") and opts.weights_path is not None:
+        ctx.confine(opts.weights_path, must_exist=True)
+
+
+def register_for(binary: str | os.PathLike[str] | None) -> WndchrmKind:
+    """Register the ``wndchrm`` kind a configuration asks for: ``binary``'s (``wndchrm_binary``), or the
+    built-in engine's. Workers and the submitter both call it, so a job the workers' binary would run is
+    accepted at submission even when the built-in engine could not run it."""
+    from services.kinds.wndchrm import WNDCHRM
+
+    kind = WndchrmKind(binary=binary) if binary else WNDCHRM
+    register(kind)
+    return kind

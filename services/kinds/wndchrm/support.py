@@ -40,3 +40,29 @@ def check_supported(options: Options) -> None:
     if refused:
         raise BadJob("the built-in engine cannot honour " + "; ".join(refused)
                      + "; a worker with a C++ wndchrm binary (WNDCHRM_BINARY) runs them unchanged")
+
+
+def check_arguments_supported(report: str | None, command: str) -> None:
+    """BadJob for arguments the built-in engine cannot honour (today: an HTML report of ``classify``)."""
+    if report is not None and command == "classify":
+        raise BadJob(f"the built-in engine writes classify results as TSV (--out=PATH), not an HTML report "
+                     f"({report[:200]!r}); a worker with a C++ wndchrm binary (WNDCHRM_BINARY) writes one")
+
+
+#: Options a C++ wndchrm 1.60 would honour by running other programs through a shell, in the data root
+#: every job shares, with words taken from the job: nothing from the queue may run a program of its choosing.
+EXTERNAL_REFUSED: list[tuple[Callable[[Options], bool], str, str]] = [
+    (lambda o: o.mrmr is not None, "-fN:M", "wndchrm 1.60 runs ./mrmr from its working directory (the data "
+     "root) through a shell"),
+    (lambda o: o.phylip_path is not None, "-pPATH", "wndchrm 1.60 runs PATH/exe/fitch and drawtree, and mv "
+     "and convert, through a shell"),
+    (lambda o: o.export_tsv, "-p+", "wndchrm 1.60 builds ./tsv in the data root every job shares, then copies "
+     "it beside the report and deletes it with cp -r and rm -r through a shell"),
+]
+
+
+def check_external(options: Options) -> None:
+    """BadJob naming every option in use that a configured C++ binary must not be given, with the reason."""
+    refused = [f"{spelling} ({reason})" for used, spelling, reason in EXTERNAL_REFUSED if used(options)]
+    if refused:
+        raise BadJob("refused with a wndchrm binary: " + "; ".join(refused))
