@@ -100,9 +100,8 @@ def test_report_html_gets_the_html_and_the_others_go_beside_it(tree: JobContext,
 
 def test_test_with_a_model_and_a_fit_test_set_never_writes_the_test_set(
         tree: JobContext, data_root: Path, make_image: Callable[..., Path]) -> None:
-    for k in range(2):
-        make_image(f"other/a/c{k}.tif", size=32, seed=30 + k)
-        make_image(f"other/b/d{k}.tif", size=32, seed=40 + k)
+    make_image("other/a/c0.tif", size=32, seed=30)
+    make_image("other/b/d0.tif", size=32, seed=40)
     run_through_kind(WNDCHRM, tree, ["wndchrm", "train", "set", "a.fit"])
     run_through_kind(WNDCHRM, tree, ["wndchrm", "train", "other", "b.fit"])
     before = (data_root / "b.fit").read_bytes(), (data_root / "b.fit").stat().st_mtime_ns
@@ -171,3 +170,13 @@ def test_submitter_validates_for_the_workers_engine(tree: JobContext, data_root:
         assert done.returncode == 4, done.stderr
     else:
         assert done.returncode == 2 and "cannot honour -m" in done.stderr, done.stderr
+
+
+def test_running_in_process_refuses_what_the_built_in_engine_cannot_honour(
+        tree: JobContext, data_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from services.kinds.wndchrm.__main__ import main
+
+    assert main(["--data-root", str(data_root), "train", "-m", "set", "m.fit"]) == 2
+    assert "cannot honour -m" in capsys.readouterr().err and not (data_root / "m.fit").exists()
+    assert main(["--data-root", str(data_root), "classify", "a.fit", "one.tif", "r.html"]) == 2
+    assert "writes classify results as TSV" in capsys.readouterr().err
