@@ -3,6 +3,10 @@
 Only entry points (QueueMain and the console scripts) call ``load_config``; the library itself takes
 arguments. A missing file at the default path is fine; a file named explicitly must exist, and any
 malformed line, unknown key or bad value is an error that names the file and line.
+
+``Config`` holds the library's keys only (the seed's, and the worker's tuning). An application adds its
+own keys by subclassing it (a frozen dataclass whose new fields all have defaults) and passing the
+subclass as ``schema``: every key of the subclass is then read from file, environment and flags alike.
 """
 
 from __future__ import annotations
@@ -12,17 +16,22 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from depqueue import defaults
 from depqueue.errors import ConfigError
+from depqueue.tubes import check_tube
 
 DEFAULT_CONFIG_FILE = "/etc/wndchrm/wndchrm-queue.conf"
 
 
 @dataclass(frozen=True)
 class Config:
-    """Every setting, with the seed's key names. ``num_workers`` None means one per allowed CPU."""
+    """The library's settings, with the seed's key names. ``num_workers`` None means one per allowed CPU.
+
+    ``worker_host`` and ``worker_pid_dir`` (the seed's ``worker_PID_dir``) are read so the original
+    installer's file loads unchanged; the pool writes no PID files (supervisor or the pool tracks them).
+    """
 
     num_workers: int | None = None
     beanstalkd_host: str = defaults.BEANSTALKD_HOST
@@ -32,25 +41,25 @@ class Config:
     beanstalkd_retries: int = 5
     worker_log: str | None = None
     worker_host: str | None = None
-    data_root: str = "/data"
-    monitor_port: int = 9310
-    metrics_port: int | None = None
+    worker_pid_dir: str | None = None
     sweep_interval: int = defaults.SWEEP_INTERVAL
     max_watched_dep_tubes: int = defaults.MAX_WATCHED_DEP_TUBES
     grace_period: float = defaults.GRACE_PERIOD
-    wndchrm_binary: str | None = None
     source: str = "defaults"
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-def _fields() -> dict[str, Any]:
-    return {f.name: f for f in dataclasses.fields(Config) if f.name != "source"}
+C = TypeVar("C", bound=Config)
 
 
-def _convert(key: str, raw: str, where: str) -> Any:
-    kind = str(_fields()[key].type)
+def _fields(schema: type[Config]) -> dict[str, Any]:
+    return {f.name: f for f in dataclasses.fields(schema) if f.name != "source"}
+
+
+def _convert(schema: type[Config], key: str, raw: str, where: str) -> Any:
+    kind = str(_fields(schema)[key].type)
     text = raw.strip()
     if text == "" and "None" in kind:
         return None
@@ -71,7 +80,7 @@ def _convert(key: str, raw: str, where: str) -> Any:
     return text
 
 
-def parse_file(path: Path) -> dict[str, Any]:
+def parse_file(path: Path, schema: type[Config] = Config) -> dict[str, Any]:
     try:
         text = path.read_text()
     except UnicodeDecodeError:
@@ -87,37 +96,43 @@ def parse_file(path: Path) -> dict[str, Any]:
         if sep < 0:
             raise ConfigError(f"{path}:{number}: expected 'key = value', got {stripped[:80]!r}")
         key, raw = stripped[:sep].strip().lower(), stripped[sep + 1:]
-        if key not in _fields():
-            raise ConfigError(f"{path}:{number}: unknown key {key!r}; known keys: {', '.join(sorted(_fields()))}")
-        values[key] = _convert(key, raw, f"{path}:{number}")
+        if key not in _fields(schema):
+            raise ConfigError(f"{path}:{number}: unknown key {key!r}; known keys: "
+                              f"{', '.join(sorted(_fields(schema)))}")
+        values[key] = _convert(schema, key, raw, f"{path}:{number}")
     return values
 
 
 def load_config(path: str | None = None, environ: Mapping[str, str] | None = None,
                 overrides: Mapping[str, Any] | None = None) -> Config:
     """Defaults, then the file (``path`` or the default one if present), then ``KEY`` variables, then flags."""
+    return load_settings(Config, path, environ, overrides)
+
+
+def load_settings(schema: type[C], path: str | None = None, environ: Mapping[str, str] | None = None,
+                  overrides: Mapping[str, Any] | None = None) -> C:
+    """``load_config`` for an application's subclass of Config, with its own keys."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     source = "defaults"
     if path is not None:
         if not Path(path).is_file():
             raise ConfigError(f"configuration file {path} does not exist")
-        values.update(parse_file(Path(path)))
+        values.update(parse_file(Path(path), schema))
         source = path
     elif Path(DEFAULT_CONFIG_FILE).is_file():
-        values.update(parse_file(Path(DEFAULT_CONFIG_FILE)))
+        values.update(parse_file(Path(DEFAULT_CONFIG_FILE), schema))
         source = DEFAULT_CONFIG_FILE
-    for key in _fields():
+    for key in _fields(schema):
         if key.upper() in environ:
-            values[key] = _convert(key, environ[key.upper()], f"environment variable {key.upper()}")
+            values[key] = _convert(schema, key, environ[key.upper()], f"environment variable {key.upper()}")
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = value
     if values.get("num_workers") == 0:
         raise ConfigError("num_workers must be at least 1")
     try:
-        from depqueue.tubes import check_tube
         check_tube(str(values.get("beanstalkd_tube", defaults.TUBE)))
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    return Config(**values, source=source)
+    return schema(**values, source=source)

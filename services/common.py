@@ -5,16 +5,19 @@ from __future__ import annotations
 import enum
 import signal
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from depqueue import Config, load_config
+from depqueue import Config
+from depqueue.config import load_settings
 from depqueue.errors import ConfigError
 from services.kinds import JobContext
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 class ExitCode(enum.IntEnum):
@@ -27,31 +30,71 @@ class ExitCode(enum.IntEnum):
     UNREACHABLE = 4
 
 
-def config_options(fn: F) -> F:
-    """-f and the connection flags every role takes; flags override environment and file."""
+@dataclass(frozen=True)
+class ServiceConfig(Config):
+    """The library's keys plus the roles' own; the three roles share one file, so all read every key."""
+
+    #: The folder every job path must stay inside.
+    data_root: str = "/data"
+    #: The monitor's HTTP port.
+    monitor_port: int = 9310
+    #: The worker pool's metrics port (none when unset).
+    metrics_port: int | None = None
+    #: A site's own C++ wndchrm, run by the wndchrm job kind instead of the built-in engine.
+    wndchrm_binary: str | None = None
+
+
+def renamed(old: str, new: str) -> Callable[[click.Context, click.Parameter, T], T]:
+    """A callback for an option's old spelling: it still works, and says what to write instead."""
+    def warn(ctx: click.Context, param: click.Parameter, value: T) -> T:
+        if value is not None:
+            click.echo(f"warning: {old} is deprecated, write {new}", err=True)
+        return value
+
+    return warn
+
+
+def beanstalkd_options(fn: F) -> F:
+    """-f and the beanstalkd flags every role takes, with one meaning in all three; flags override
+    environment and file. ``--host``/``--port`` are the old spellings, kept in the worker and submitter."""
     for option in reversed([
         click.option("-f", "--config", "config_file", type=click.Path(dir_okay=False),
                      help="Configuration file (default /etc/wndchrm/wndchrm-queue.conf, if present)."),
-        click.option("--host", "beanstalkd_host", help="beanstalkd host [BEANSTALKD_HOST]."),
-        click.option("--port", "beanstalkd_port", type=click.IntRange(1, 65535),
-                     help="beanstalkd port [BEANSTALKD_PORT]."),
-        click.option("--tube", "beanstalkd_tube", help="Main tube [BEANSTALKD_TUBE]."),
-        click.option("--data-root", "data_root", type=click.Path(file_okay=False),
-                     help="Folder every job path must stay inside [DATA_ROOT]."),
+        click.option("--beanstalkd-host", "beanstalkd_host", help="beanstalkd host [BEANSTALKD_HOST; 127.0.0.1]."),
+        click.option("--beanstalkd-port", "beanstalkd_port", type=click.IntRange(1, 65535),
+                     help="beanstalkd port [BEANSTALKD_PORT; 11300]."),
+        click.option("--tube", "beanstalkd_tube",
+                     help="Main tube; dependency tubes are <tube>-deps-<id> [BEANSTALKD_TUBE; wndchrm]."),
     ]):
         fn = option(fn)
     return fn
 
 
-def load(config_file: str | None, **overrides: Any) -> Config:
+def config_options(fn: F) -> F:
+    """The worker's and submitter's flags: beanstalkd's, the old ``--host``/``--port``, and the data root."""
+    for option in reversed([
+        click.option("--host", "old_host", hidden=True, callback=renamed("--host", "--beanstalkd-host")),
+        click.option("--port", "old_port", type=click.IntRange(1, 65535), hidden=True,
+                     callback=renamed("--port", "--beanstalkd-port")),
+        click.option("--data-root", "data_root", type=click.Path(file_okay=False),
+                     help="Folder every job path must stay inside [DATA_ROOT]."),
+    ]):
+        fn = option(fn)
+    return beanstalkd_options(fn)
+
+
+def load(config_file: str | None, *, old_host: str | None = None, old_port: int | None = None,
+         **overrides: Any) -> ServiceConfig:
     """Load configuration or exit with the usage code and a specific message."""
+    overrides["beanstalkd_host"] = overrides.get("beanstalkd_host") or old_host
+    overrides["beanstalkd_port"] = overrides.get("beanstalkd_port") or old_port
     try:
-        return load_config(config_file, overrides=overrides)
+        return load_settings(ServiceConfig, config_file, overrides=overrides)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
 
 
-def job_context(config: Config) -> JobContext:
+def job_context(config: ServiceConfig) -> JobContext:
     return JobContext(data_root=Path(config.data_root))
 
 

@@ -20,11 +20,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from depqueue import Config, DepQueue
+from depqueue import DepQueue
 from depqueue.errors import BadJob, BeanstalkdUnreachable, JobTooBig, MalformedJob, NotCancellable
 from depqueue.pool import queue_from
 from services import kinds
-from services.common import ExitCode, config_options, exit_on_sigterm, fail, job_context, load
+from services.common import ExitCode, ServiceConfig, config_options, exit_on_sigterm, fail, job_context, load
 from services.kinds import builtin  # noqa: F401  (registers the kinds to validate against)
 from services.kinds.wndchrm.kind import register_for
 from services.submitter.batchfile import BatchFileError, read_batch_file
@@ -43,7 +43,7 @@ class DefaultToSubmit(click.Group):
         return super().parse_args(ctx, args)
 
 
-def connect(config: Config) -> DepQueue:
+def connect(config: ServiceConfig) -> DepQueue:
     """A queue whose server answered, after ``beanstalkd_retries`` tries; exit 4 when it never did."""
     queue = queue_from(config)
     wait = config.beanstalkd_wait_retry

@@ -31,6 +31,7 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from depqueue.hooks import WorkerHooks
+from services.common import renamed
 
 log = logging.getLogger(__name__)
 
@@ -183,11 +184,16 @@ def start_metrics_server(port: int = DEFAULT_PORT, host: str = "0.0.0.0",
 
 
 @click.command()
-@click.option("--port", type=int, default=DEFAULT_PORT, show_default=True, envvar="METRICS_PORT")
-@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--listen-port", type=int, envvar="METRICS_PORT",
+              help=f"Port to serve on [METRICS_PORT; {DEFAULT_PORT}].")
+@click.option("--listen-host", default="0.0.0.0", show_default=True, help="Address to serve on.")
+@click.option("--port", "old_port", type=int, hidden=True, callback=renamed("--port", "--listen-port"))
+@click.option("--host", "old_host", hidden=True, callback=renamed("--host", "--listen-host"))
 @click.option("--prepare", is_flag=True, help=f"Empty {ENV} first (only before any worker starts).")
-def main(port: int, host: str, prepare: bool) -> None:
+def main(listen_port: int | None, listen_host: str, old_port: int | None, old_host: str | None, prepare: bool) -> None:
     """Serve the worker processes' metrics, for containers whose workers supervisor starts."""
+    port = listen_port or old_port or DEFAULT_PORT
+    host = old_host or listen_host
     directory = os.environ.get(ENV)
     if not directory:
         raise click.UsageError(f"{ENV} must be set")

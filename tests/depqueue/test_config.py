@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from depqueue.config import load_config
+from depqueue.config import Config, load_config, load_settings
 from depqueue.cpus import allowed_cpus, cgroup_cpu_limit
 from depqueue.errors import ConfigError
 
@@ -14,12 +15,47 @@ from depqueue.errors import ConfigError
 def test_file_then_environment_then_flags(tmp_path: Path) -> None:
     conf = tmp_path / "q.conf"
     conf.write_text("# seed keys\nnum_workers = 3\nbeanstalkd_host: queue.lab\nbeanstalkd_port = 11301\n"
-                    "beanstalkd_tube = images\ndata_root = /srv/data\n")
-    config = load_config(str(conf), environ={"BEANSTALKD_PORT": "11302", "DATA_ROOT": "/mnt"},
-                         overrides={"data_root": "/flags"})
+                    "beanstalkd_tube = images\nworker_log = /var/log/w.log\n")
+    config = load_config(str(conf), environ={"BEANSTALKD_PORT": "11302", "WORKER_LOG": "/mnt/w.log"},
+                         overrides={"worker_log": "/flags/w.log"})
     assert (config.num_workers, config.beanstalkd_host, config.beanstalkd_tube) == (3, "queue.lab", "images")
     assert config.beanstalkd_port == 11302
-    assert config.data_root == "/flags"
+    assert config.worker_log == "/flags/w.log"
+
+
+SEED_FILE = """[wndchrm-queue]
+num_workers = 4
+beanstalkd_host = 127.0.0.1
+beanstalkd_port = 11300
+beanstalkd_tube = wndchrm
+beanstalkd_wait_retry = 2
+beanstalkd_retries = 5
+worker_log = /var/log/wndchrm-queue.log
+worker_host = node1
+worker_PID_dir = /var/run/wndchrm
+"""
+
+
+def test_the_seed_installers_file_loads_unchanged(tmp_path: Path) -> None:
+    conf = tmp_path / "wndchrm-queue.conf"
+    conf.write_text(SEED_FILE)
+    config = load_config(str(conf), environ={})
+    assert (config.num_workers, config.beanstalkd_wait_retry, config.beanstalkd_retries) == (4, 2.0, 5)
+    assert (config.worker_host, config.worker_pid_dir) == ("node1", "/var/run/wndchrm")
+
+
+def test_an_application_adds_its_own_keys(tmp_path: Path) -> None:
+    @dataclass(frozen=True)
+    class SiteConfig(Config):
+        scratch: str = "/tmp"
+        port_offset: int = 0
+
+    conf = tmp_path / "q.conf"
+    conf.write_text(SEED_FILE + "scratch = /fast\n")
+    config = load_settings(SiteConfig, str(conf), environ={"PORT_OFFSET": "7"})
+    assert (config.scratch, config.port_offset, config.num_workers) == ("/fast", 7, 4)
+    with pytest.raises(ConfigError, match="unknown key 'scratch'"):
+        load_config(str(conf), environ={})
 
 
 def test_no_file_at_the_default_path_is_fine() -> None:

@@ -51,7 +51,7 @@ def monitor(beanstalkd: Beanstalkd) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BEANSTALKD_HOST": beanstalkd.host,
            "BEANSTALKD_PORT": str(beanstalkd.port), "BEANSTALKD_TUBE": T, "MONITOR_PORT": str(port)}
-    process = subprocess.Popen([sys.executable, "-m", "services.monitor.cli", "--host", "127.0.0.1"], env=env,
+    process = subprocess.Popen([sys.executable, "-m", "services.monitor.cli", "--listen-host", "127.0.0.1"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")

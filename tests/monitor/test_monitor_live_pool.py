@@ -32,7 +32,7 @@ def live(beanstalkd: Beanstalkd, tmp_path: Path) -> Iterator[tuple[str, WorkerPo
     monitor_port, metrics_port = free_port(), free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BEANSTALKD_PORT": str(beanstalkd.port),
            "MONITOR_PORT": str(monitor_port)}
-    monitor = subprocess.Popen([sys.executable, "-m", "services.monitor.cli", "--host", "127.0.0.1"], env=env,
+    monitor = subprocess.Popen([sys.executable, "-m", "services.monitor.cli", "--listen-host", "127.0.0.1"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     pool = WorkerPool(beanstalkd.port, data, tmp_path / "w.log", processes=2, METRICS_PORT=str(metrics_port),
                       PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
