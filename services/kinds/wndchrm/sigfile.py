@@ -1,0 +1,179 @@
+"""wndchrm's ``.sig`` files: one sample's features, beside its image, read and written as the C++ does.
+
+Layout (signatures::SaveToFile / LoadFromFilep in wndchrm 1.60)::
+
+    <class index><TAB><version>.<type>     e.g. "2\t4.2" (a continuous set writes its value, "%f")
+    <image path>                           as the program was given it
+    <value><TAB><feature name>             one line per feature, "%.8g"; old files have no names
+
+Names (setup_featureset, signatures::GetFileName): the image path up to its last ``.``, then the sample
+name ``[-Bx_y_w_h][-dN][-Sm[_s]][-R_r][-tC_x_y|-tCxR_x_y][-c][-l]``, then ``.sig``: ``cell-l.sig``,
+``cell-t2_0_1-l.sig``. The C++ program trusts a file by its name alone, so the name is how a ``.sig``
+made with other options is told apart. Older wndchrm versions named them ``<image>_<x>_<y>.sig``
+(old style), which the C++ program reuses only after recomputing part of the features to compare, or
+unchecked with ``-O``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from services.kinds.wndchrm.names import columns_in, names_42, v5_to_42
+from services.kinds.wndchrm.options import Options
+from services.kinds.wndchrm.sampling import Sample, sample_name, samples
+
+log = logging.getLogger(__name__)
+
+#: The feature vector version the C++ wndchrm 1.60 computes and this module writes.
+VERSION_MAJOR = 4
+#: Its feature vector types (StdFeatureComputationPlans::feature_vec_types).
+TYPE_SHORT, TYPE_LONG, TYPE_SHORT_COLOR, TYPE_LONG_COLOR = 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class SigFile:
+    """One sample's features as a ``.sig`` holds them (``names`` are empty strings in old files)."""
+
+    sample_class: str
+    version: tuple[int, int]
+    image_path: str
+    values: NDArray[np.float64]
+    names: list[str]
+
+
+def feature_type(options: Options) -> int:
+    """The feature vector type the C++ program computes for ``options``."""
+    if options.color:
+        return TYPE_LONG_COLOR if options.long else TYPE_SHORT_COLOR
+    return TYPE_LONG if options.long else TYPE_SHORT
+
+
+def sig_path(image: Path, options: Options, sample: Sample) -> Path:
+    """Where the C++ program keeps this sample's ``.sig``: beside the image, named by the options."""
+    return image.with_name(_stem(image) + sample_name(options, sample) + ".sig")
+
+
+def old_sig_path(image: Path, sample: Sample) -> Path:
+    """The old-style name of a tile's ``.sig`` (``<image>_<column>_<row>.sig``), read with ``-O``."""
+    return image.with_name(f"{_stem(image)}_{sample.column}_{sample.row}.sig")
+
+
+def _stem(image: Path) -> str:
+    # GetFileName cuts the path at its last '.', so "a.b.tif" gives "a.b" and "a" stays "a".
+    return image.name.rpartition(".")[0] or image.name
+
+
+def read_sig(path: Path) -> SigFile:
+    """Parse a ``.sig``; OSError if unreadable, ValueError saying what is wrong if it is not one."""
+    lines = path.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+    if len(lines) < 3:
+        raise ValueError(f"{path.name}: {len(lines)} line(s), no features")
+    head = lines[0].split()
+    if not 1 <= len(head) <= 2:
+        raise ValueError(f"{path.name}: line 1 is {lines[0]!r}, not '<class>[<TAB><version>]'")
+    version = (1, 0)
+    if len(head) == 2:
+        major, _, kind = head[1].partition(".")
+        version = (int(major), int(kind or 0))
+    values = np.empty(len(lines) - 2)
+    names: list[str] = []
+    for i, line in enumerate(lines[2:]):
+        # sscanf "%lf%*[\t ]%[^\t\r\n]": the value, blanks, then the name (absent in old files).
+        value, *name = line.rstrip("\r").split(None, 1) or [""]
+        try:
+            values[i] = float(value)
+        except ValueError:
+            raise ValueError(f"{path.name}: line {i + 3} is {line[:60]!r}, not '<value>[<TAB><name>]'") from None
+        names.append(name[0] if name else "")
+    return SigFile(head[0], version, lines[1], values, names)
+
+
+def format_value(value: float) -> str:
+    """A feature value as the C++ program writes it in a ``.sig`` (``%.8g``)."""
+    return f"{value:.8g}"
+
+
+def sig_text(sig: SigFile) -> str:
+    """The whole ``.sig`` text, as signatures::SaveToFile writes it (with feature names)."""
+    lines = [f"{sig.sample_class}\t{sig.version[0]}.{sig.version[1]}", sig.image_path]
+    lines += [f"{format_value(v)}\t{n}" for v, n in zip(sig.values.tolist(), sig.names, strict=True)]
+    return "\n".join(lines) + "\n"
+
+
+def write_sig(path: Path, sig: SigFile) -> None:
+    """Write through a synced temp file and a rename: a reader sees the whole file or none of it."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as stream:
+            stream.write(sig_text(sig))
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def read_image_sigs(image: Path, options: Options, wanted_v5: Sequence[str]) -> NDArray[np.float64] | None:
+    """Samples x ``wanted_v5`` features of ``image`` from its ``.sig`` files, or None.
+
+    None unless every sample has a usable file: the name the options give (or, with ``-O``, the
+    old-style name), the C++ program's version and type for these options, and every wanted feature.
+    """
+    rows = []
+    for sample in samples(options):
+        row = _usable(sig_path(image, options, sample), options, wanted_v5, old_style=False)
+        if row is None and options.skip_sig_check:
+            row = _usable(old_sig_path(image, sample), options, wanted_v5, old_style=True)
+        if row is None:
+            return None
+        rows.append(row)
+    return np.stack(rows)
+
+
+def _usable(path: Path, options: Options, wanted_v5: Sequence[str], old_style: bool) -> NDArray[np.float64] | None:
+    if not path.is_file():
+        return None
+    try:
+        sig = read_sig(path)
+    except (OSError, ValueError) as exc:
+        log.warning("%s is not used: %s", path, exc)
+        return None
+    expected_names = names_42(wanted_v5)
+    if not old_style and sig.version != (VERSION_MAJOR, feature_type(options)):
+        log.info("%s is not used: feature vector %d.%d, not %d.%d", path, *sig.version,
+                 VERSION_MAJOR, feature_type(options))
+        return None
+    # A file without names (old wndchrm) is read in the C++ program's order if its length fits.
+    unnamed = not any(sig.names) and len(sig.values) == len(expected_names)
+    names = expected_names if unnamed else sig.names
+    columns = columns_in(names, wanted_v5)
+    if columns is None or len(names) != len(expected_names):
+        log.info("%s is not used: it does not hold the feature set of these options", path)
+        return None
+    return sig.values[columns]
+
+
+def write_image_sigs(image: Path, options: Options, features: NDArray[np.float64], v5_names: Sequence[str],
+                     image_label: str) -> None:
+    """Write one ``.sig`` per sample, as the C++ program would name and fill it.
+
+    ``features`` is samples x ``v5_names``. The 4.2 features v5 does not compute (Haralick [16] and
+    [17]) are written as 0; the class is written as 0 (unknown), which the C++ program replaces with the
+    class of the dataset it reads the file for.
+    """
+    names = names_42(v5_names)
+    position = {name: i for i, name in enumerate(v5_to_42(n) for n in v5_names)}
+    columns = np.array([position.get(name, -1) for name in names], dtype=np.intp)
+    for sample, row in zip(samples(options), features, strict=True):
+        values = np.where(columns >= 0, row[columns], 0.0)
+        sig = SigFile("0", (VERSION_MAJOR, feature_type(options)), image_label, values, names)
+        write_sig(sig_path(image, options, sample), sig)
