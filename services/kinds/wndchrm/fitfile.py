@@ -15,7 +15,8 @@ Files this project wrote before had the same layout with no version on the first
 version 1.0, as the C++ program reads them. wndchrm derives each class's numeric value from its label
 with ``atof`` ("2cell" is 2.0): :attr:`FitFile.class_values`.
 
-Values are written as SaveToFile writes them (an integral value as an integer, else ``%.8g``): the C++
+Files are written in the C++ program's 4.2 feature vector (:func:`as_cpp`), so ``wndchrm classify``
+reads them. Values are written as SaveToFile writes them (an integral value as an integer, else ``%.8g``): the C++
 reader's line buffer is 50,000 characters, which 2,919 features at 17 digits would overflow.
 """
 
@@ -30,10 +31,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from depqueue.errors import BadJob
+from services.kinds.wndchrm.names import is_42, names_42, v5_to_42
 from services.kinds.wndchrm.outputs import write_atomic
 
 #: The C++ reader's fgets buffer: a longer sample line is misread by wndchrm.
 CPP_LINE_LIMIT = 50_000
+#: The feature vector version wndchrm 1.60 computes, and its type by feature count (long, short).
+CPP_VERSION = 4
+CPP_TYPES = {2919: 2, 1059: 1}
 #: Label index of a sample of class 0 ("unknown") in :attr:`FitFile.labels`.
 UNKNOWN = -1
 
@@ -76,6 +81,23 @@ def format_value(value: float) -> str:
     return f"{value:.8g}"
 
 
+def as_cpp(fit: FitFile) -> FitFile:
+    """The same training set in the C++ program's 4.2 feature vector, for a file it can read.
+
+    A v5 vector (CharmFeatures' names) gets 4.2's names and order; the 4.2 features v5 does not compute
+    (Haralick [16] and [17]) are written as 0, which wndchrm scales to 0 and weighs 0 (no spread), so
+    they change neither its classes nor its probabilities. A 4.2 vector is returned as it is.
+    """
+    if is_42(fit.feature_names):
+        return fit
+    names = names_42(fit.feature_names)
+    position = {v5_to_42(name): i for i, name in enumerate(fit.feature_names)}
+    columns = np.array([position.get(name, -1) for name in names], dtype=np.intp)
+    features = np.where(columns >= 0, fit.features[:, columns], 0.0)
+    kind = CPP_TYPES.get(len(names), fit.version[1])
+    return FitFile(fit.classes, names, features, fit.labels, fit.paths, (CPP_VERSION, kind))
+
+
 def fit_text(fit: FitFile) -> str:
     """The whole file's text, as the C++ SaveToFile writes it."""
     major, kind = fit.version
@@ -89,8 +111,8 @@ def fit_text(fit: FitFile) -> str:
 
 
 def write_fit(path: Path, fit: FitFile) -> None:
-    """Write atomically so a reader never sees half a model."""
-    write_atomic(path, fit_text(fit))
+    """Write in the C++ program's feature vector (:func:`as_cpp`), atomically so no reader sees half."""
+    write_atomic(path, fit_text(as_cpp(fit)))
 
 
 def read_fit(path: Path, name: str) -> FitFile:

@@ -18,7 +18,14 @@ from services.kinds.wndchrm.features import image_features
 from services.kinds.wndchrm.fitfile import FitFile, write_fit
 from services.kinds.wndchrm.options import Options
 from services.kinds.wndchrm.outputs import default_output, output_path, write_atomic
-from services.kinds.wndchrm.training_data import BUSY_RETRY_DELAY, feature_names, features_of, is_model, labelled
+from services.kinds.wndchrm.training_data import (
+    BUSY_RETRY_DELAY,
+    feature_names,
+    features_of,
+    is_model,
+    labelled,
+    save_loaded_fits,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +90,7 @@ def _run(ctx: JobContext, data: Labelled, test_set: Labelled | None, opts: Optio
 
 def run_test(job: Job, ctx: JobContext, argv: list[str]) -> None:
     data = labelled(ctx, job.dataset, job.options)
+    save_loaded_fits(ctx, job.options, job.dataset, [job.testset] if job.testset else [])
     test_set = _test_set(ctx, [job.testset], data, job.options) if job.testset else None
     results = _run(ctx, data, test_set, job.options, classify=False)
     result = results[0]
@@ -129,6 +137,7 @@ def _test_set(ctx: JobContext, sources: list[str], data: Labelled, opts: Options
 def run_classify(job: Job, ctx: JobContext) -> None:
     """The TSV of predictions, and beside it (``.txt``) what wndchrm prints for the same classification."""
     data = labelled(ctx, job.dataset, job.options)
+    save_loaded_fits(ctx, job.options, job.dataset, list(job.images))
     test_set = _test_set(ctx, list(job.images), data, job.options)
     results = _run(ctx, data, test_set, job.options, classify=True)
     out = classify_output(ctx, job)

@@ -15,15 +15,11 @@ from services.kinds.wndchrm.options import Options
 #: (is the option in use, the option's spelling, why the built-in engine refuses it).
 #: An entry leaves this table when the engine learns the option.
 REFUSED: list[tuple[Callable[[Options], bool], str, str]] = [
-    (lambda o: o.save_sigs, "-m", "saving .sig files beside the images is not built in yet"),
     (lambda o: o.color, "-c", "CharmFeatures computes grey-level features only: its get_features takes "
      "no colour plane, so the colour set cannot be computed"),
-    (lambda o: o.skip_sig_check, "-O", "reading existing .sig files is not built in yet"),
     (lambda o: o.mrmr is not None, "-fN:M", "wndchrm's mRMR is a separate program (./mrmr) it runs on a "
      "CSV of the features; the built-in engine has no mRMR"),
     (lambda o: o.report, "-p", "the report options are not built in yet"),
-    (lambda o: o.dataset_fit is not None, "-D", "saving the dataset's .fit is not built in yet"),
-    (lambda o: o.testset_fit is not None, "-T", "saving the test set's .fit is not built in yet"),
 ]
 
 

@@ -15,9 +15,10 @@ from services.kinds.wndchrm.dataset import load_dataset, relative
 from services.kinds.wndchrm.engine import get_engine
 from services.kinds.wndchrm.experiment import Labelled
 from services.kinds.wndchrm.features import image_features
-from services.kinds.wndchrm.fitfile import UNKNOWN, FitFile, read_fit
+from services.kinds.wndchrm.fitfile import UNKNOWN, FitFile, read_fit, write_fit
 from services.kinds.wndchrm.names import columns_in
 from services.kinds.wndchrm.options import Options
+from services.kinds.wndchrm.outputs import output_path
 
 #: Seconds before a job whose image another worker is computing comes back.
 BUSY_RETRY_DELAY = 10
@@ -111,3 +112,33 @@ def _rows_per_image(fit: FitFile, source: str) -> list[list[int]]:
     if not rows:
         raise BadJob(f"model {source!r} has no samples of a known class")
     return rows
+
+
+def loaded_fit(ctx: JobContext, sources: list[str], opts: Options) -> FitFile:
+    """The training set the C++ program holds after loading ``sources``: what its ``-D``/``-T`` save.
+
+    Every image and tile, in dataset order; classes sorted; an unlabelled image is class 0 (unknown).
+    A ``.fit`` source is its file's content.
+    """
+    if len(sources) == 1 and is_model(sources[0]):
+        return read_fit(ctx.confine(sources[0], must_exist=True), sources[0])
+    samples = [s for source in sources for s in load_dataset(ctx, source).samples]
+    classes = sorted({s.label for s in samples if s.label is not None})
+    matrices = features_of(ctx, [s.path for s in samples], opts)
+    labels = [UNKNOWN if s.label is None else classes.index(s.label) for s in samples]
+    counts = [len(m) for m in matrices]
+    return FitFile(
+        classes,
+        feature_names(opts),
+        np.concatenate(matrices) if matrices else np.empty((0, len(feature_names(opts)))),
+        np.repeat(np.array(labels, dtype=np.intp), counts),
+        [relative(ctx, s.path) for s, n in zip(samples, counts, strict=True) for _ in range(n)],
+    )
+
+
+def save_loaded_fits(ctx: JobContext, opts: Options, dataset: str, testset: list[str]) -> None:
+    """``-Dpath``: save the dataset as loaded; ``-Tpath``: save the test set (if there is one), as wndchrm does."""
+    if opts.dataset_fit is not None:
+        write_fit(output_path(ctx, opts.dataset_fit), loaded_fit(ctx, [dataset], opts))
+    if opts.testset_fit is not None and testset:
+        write_fit(output_path(ctx, opts.testset_fit), loaded_fit(ctx, testset, opts))
