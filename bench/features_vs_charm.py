@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._server import beanstalkd
 from depqueue import DepQueue
 from services.kinds.wndchrm.example_data import TEXTURES
-from tests.queue_helpers import BIN, children_of, wait_until
+from testkit.workers import BIN, children_of, wait_until
 
 
 def make_images(folder: Path, count: int, size: int) -> list[Path]:

@@ -10,11 +10,8 @@ Goal: under 1 s per scrape.
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,17 +21,12 @@ from prometheus_client import CollectorRegistry, generate_latest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import tests.monitor.monitor_queue_state as q  # noqa: E402
+import testkit.queue_state as q  # noqa: E402
 from services.monitor.collector import QueueCollector  # noqa: E402
 from services.monitor.snapshot import Reader  # noqa: E402
+from testkit.beanstalkd import running_beanstalkd  # noqa: E402
 
 T = "wndchrm"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def build(client: greenstalk.Client[bytes], parents: int, deps: int) -> None:
@@ -55,49 +47,33 @@ def main() -> None:
     parser.add_argument("--max-parents", type=int, default=200)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        server = subprocess.Popen(["beanstalkd", "-l", "127.0.0.1", "-p", str(port), "-b", tmp],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            address = ("127.0.0.1", port)
-            q.wait_for(lambda: _reachable(address), timeout=10)
-            client = greenstalk.Client(address, encoding=None)
-            started = time.perf_counter()
-            build(client, args.parents, args.deps)
-            workers = [q.idle_worker(address, T) for _ in range(args.workers)]
-            q.wait_for(lambda: client.stats_tube(T)["current-waiting"] == args.workers, timeout=10)
-            print(f"built {args.parents} parents x {args.deps} deps, {args.workers} workers "
-                  f"in {time.perf_counter() - started:.1f} s")
+    with running_beanstalkd() as server:
+        address = server.address
+        client = greenstalk.Client(address, encoding=None)
+        started = time.perf_counter()
+        build(client, args.parents, args.deps)
+        workers = [q.idle_worker(address, T) for _ in range(args.workers)]
+        q.wait_for(lambda: client.stats_tube(T)["current-waiting"] == args.workers, timeout=10)
+        print(f"built {args.parents} parents x {args.deps} deps, {args.workers} workers "
+              f"in {time.perf_counter() - started:.1f} s")
 
-            registry = CollectorRegistry()
-            QueueCollector(Reader(*address, T), max_parents=args.max_parents, registry=registry)
-            cold = _timed_scrape(registry)
-            warm = [_timed_scrape(registry) for _ in range(args.scrapes)]
-            size = len(generate_latest(registry))
-            print(f"cold scrape (empty caches): {cold:.3f} s")
-            print(f"warm scrapes: n={len(warm)} median {statistics.median(warm):.3f} s  max {max(warm):.3f} s")
-            print(f"exposition size: {size / 1024:.0f} KiB (max-parents {args.max_parents})")
-            for sock in workers:
-                sock.close()
-            client.close()
-        finally:
-            server.terminate()
-            server.wait()
+        registry = CollectorRegistry()
+        QueueCollector(Reader(*address, T), max_parents=args.max_parents, registry=registry)
+        cold = _timed_scrape(registry)
+        warm = [_timed_scrape(registry) for _ in range(args.scrapes)]
+        size = len(generate_latest(registry))
+        print(f"cold scrape (empty caches): {cold:.3f} s")
+        print(f"warm scrapes: n={len(warm)} median {statistics.median(warm):.3f} s  max {max(warm):.3f} s")
+        print(f"exposition size: {size / 1024:.0f} KiB (max-parents {args.max_parents})")
+        for sock in workers:
+            sock.close()
+        client.close()
 
 
 def _timed_scrape(registry: CollectorRegistry) -> float:
     started = time.perf_counter()
     generate_latest(registry)
     return time.perf_counter() - started
-
-
-def _reachable(address: tuple[str, int]) -> bool:
-    try:
-        with socket.create_connection(address, timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._server import beanstalkd
 from depqueue import DepQueue
-from tests.queue_helpers import BIN, WorkerPool, children_of
+from testkit.workers import BIN, WorkerPool, children_of
 
 
 def peak_rss_mb(pids: list[int]) -> float:

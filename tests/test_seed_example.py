@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import Beanstalkd
-from tests.queue_helpers import wait_until
+from testkit.beanstalkd import Beanstalkd
+from testkit.workers import wait_until
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "seed_example.py"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from depqueue import DepQueue
 from depqueue.envelope import decode
 from depqueue.records import write_manifest
-from tests.conftest import Beanstalkd
-from tests.queue_helpers import WorkerPool, starts, wait_outcomes, wait_until
+from testkit.beanstalkd import Beanstalkd
+from testkit.workers import WorkerPool, starts, wait_outcomes, wait_until
 
 
 def _kill_one(pool: WorkerPool, rng: random.Random) -> None:

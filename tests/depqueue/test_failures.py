@@ -7,8 +7,8 @@ from pathlib import Path
 
 from depqueue import DepQueue
 from depqueue.envelope import Envelope
-from tests.conftest import Beanstalkd
-from tests.queue_helpers import WorkerPool, starts, wait_outcomes, wait_until
+from testkit.beanstalkd import Beanstalkd
+from testkit.workers import WorkerPool, starts, wait_outcomes, wait_until
 
 
 def test_failing_dependency_is_retried_then_the_parent_fails_naming_it(beanstalkd: Beanstalkd, data_root: Path,

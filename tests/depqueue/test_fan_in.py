@@ -9,8 +9,8 @@ import pytest
 
 from depqueue import DepQueue
 from depqueue.connection import Connection
-from tests.conftest import Beanstalkd
-from tests.queue_helpers import WorkerPool, starts, wait_outcomes
+from testkit.beanstalkd import Beanstalkd
+from testkit.workers import WorkerPool, starts, wait_outcomes
 
 
 @pytest.mark.parametrize("ndeps", [0, 1, 500])

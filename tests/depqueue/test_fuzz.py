@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from depqueue import DepQueue
 from depqueue.envelope import Envelope, decode, decode_record
 from depqueue.errors import MalformedJob
-from tests.conftest import Beanstalkd
-from tests.queue_helpers import WorkerPool, wait_outcomes, wait_until
+from testkit.beanstalkd import Beanstalkd
+from testkit.workers import WorkerPool, wait_outcomes, wait_until
 
 FIELDS = ["v", "type", "params", "batch", "priority", "attempts", "backoff", "ttr", "time_limit",
           "tolerate_failed_deps", "submitted", "parent", "parent_tube"]

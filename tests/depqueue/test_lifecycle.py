@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from depqueue import DepQueue
-from tests.conftest import Beanstalkd
-from tests.queue_helpers import WorkerPool, wait_outcomes, wait_until
+from testkit.beanstalkd import Beanstalkd
+from testkit.workers import WorkerPool, wait_outcomes, wait_until
 
 
 def test_heartbeat_keeps_a_job_longer_than_its_ttr(beanstalkd: Beanstalkd, data_root: Path, tmp_path: Path) -> None:

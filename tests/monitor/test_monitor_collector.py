@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client import CollectorRegistry
 
-import tests.monitor.monitor_queue_state as q
+import testkit.queue_state as q
 from services.monitor.collector import QueueCollector
 from services.monitor.snapshot import Reader
-from tests.conftest import Beanstalkd
+from testkit.beanstalkd import Beanstalkd
 
 T = "wndchrm"
 

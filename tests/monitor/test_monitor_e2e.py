@@ -21,9 +21,9 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry, start_http_server
 
-import tests.monitor.monitor_queue_state as q
+import testkit.queue_state as q
 from services.worker.metrics import WorkerMetrics
-from tests.conftest import Beanstalkd, free_port
+from testkit.beanstalkd import Beanstalkd, free_port
 from tests.monitor.monitor_promql import ROOT, RULES, autoscaling_queries, dashboard_expressions, rules
 
 T = "wndchrm"

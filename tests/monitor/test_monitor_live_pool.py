@@ -16,10 +16,10 @@ import pytest
 import yaml
 
 from depqueue import DepQueue
-from tests.conftest import Beanstalkd, free_port
+from testkit.beanstalkd import Beanstalkd, free_port
+from testkit.workers import WorkerPool, wait_outcomes
 from tests.monitor.monitor_promql import ROOT, RULES, dashboard_expressions, rules
 from tests.monitor.test_monitor_e2e import query, wait_http
-from tests.queue_helpers import WorkerPool, wait_outcomes
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, values
 
 from services.worker import metrics
 from services.worker.metrics import WorkerMetrics
-from tests.conftest import free_port
+from testkit.beanstalkd import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

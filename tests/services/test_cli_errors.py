@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.queue_helpers import BIN
+from testkit.workers import BIN
 
 
 def run(*argv: str) -> subprocess.CompletedProcess[str]:

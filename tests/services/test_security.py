@@ -13,8 +13,8 @@ from services.kinds import (
     JobContext,
     builtin,  # noqa: F401
 )
-from tests.conftest import Beanstalkd
-from tests.queue_helpers import WorkerPool, wait_outcomes
+from testkit.beanstalkd import Beanstalkd
+from testkit.workers import WorkerPool, wait_outcomes
 
 
 def test_only_registered_kinds_run_never_a_program(beanstalkd: Beanstalkd, data_root: Path, tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Beanstalkd, free_port
-from tests.queue_helpers import BIN, WorkerPool, wait_until
+from testkit.beanstalkd import Beanstalkd, free_port
+from testkit.workers import BIN, WorkerPool, wait_until
 
 
 def submit(port: int, data_root: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

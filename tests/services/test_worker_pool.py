@@ -7,8 +7,8 @@ import signal
 import subprocess
 from pathlib import Path
 
-from tests.conftest import Beanstalkd
-from tests.queue_helpers import BIN, WorkerPool, children_of, wait_until
+from testkit.beanstalkd import Beanstalkd
+from testkit.workers import BIN, WorkerPool, children_of, wait_until
 
 
 def test_dead_workers_are_restarted(beanstalkd: Beanstalkd, data_root: Path, tmp_path: Path) -> None:

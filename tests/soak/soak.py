@@ -35,8 +35,8 @@ from pathlib import Path
 
 from depqueue import DepQueue
 from depqueue.errors import BeanstalkdUnreachable
-from tests.conftest import Beanstalkd, free_port
-from tests.queue_helpers import WorkerPool
+from testkit.beanstalkd import Beanstalkd, free_port
+from testkit.workers import WorkerPool
 
 TTR = 3
 PAUSE = TTR + 2
