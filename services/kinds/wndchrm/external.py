@@ -137,9 +137,9 @@ def written_by(job: Job, ctx: JobContext) -> list[Path]:
     opts = job.options
     main = [job.output] if job.command.name == "train" and job.output else []
     paths = [*main, job.report]
-    if opts.dataset_fit is not None and job.command.name != "check":
+    if opts.dataset_fit is not None:
         paths.append("D" + opts.dataset_fit)
-    if opts.testset_fit is not None and job.testset is not None:
+    if opts.testset_fit is not None and (job.testset is not None or job.images):
         paths.append("T" + opts.testset_fit)
     if opts.weights_action == "w" and opts.weights_path is not None:
         paths.append(opts.weights_path)
