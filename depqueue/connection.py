@@ -67,13 +67,10 @@ class Connection:
                 self._client = self._open()
             try:
                 return fn(self._client)
-            except (OSError, EOFError, greenstalk.UnknownResponseError) as exc:
+            except (OSError, EOFError, greenstalk.UnknownResponseError) as exc:  # OSError: ConnectionError too
                 self.close()
                 raise BeanstalkdUnreachable(f"connection to beanstalkd at {self.address[0]}:"
                                             f"{self.address[1]} lost: {exc}") from None
-            except ConnectionError as exc:  # pragma: no cover - subclass of OSError, kept explicit
-                self.close()
-                raise BeanstalkdUnreachable(str(exc)) from None
 
     def close(self) -> None:
         with self._lock:
