@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -218,3 +219,25 @@ def test_the_real_binary_end_to_end(ctx: JobContext, data_root: Path, make_image
     assert kind.expand(FakeQueue(), "d", 2, ["wndchrm", "test", "set"], ctx) == 0  # type: ignore[arg-type]
     with pytest.raises(ExternalFailed, match=r"stopped \(exit status 0\): ERROR: No images left for testing"):
         kind.run(None, 2, ["wndchrm", "test", "set"], ctx)  # type: ignore[arg-type]
+
+
+def test_empty_sigs_of_a_dead_run_are_removed_but_not_those_being_written(
+        echo: Path, ctx: JobContext, data_root: Path, make_image: Callable[..., Path]) -> None:
+    make_image("set/a/one.tif")
+    make_image("set/a/two.tif", seed=1)
+    abandoned, busy = data_root / "set/a/one.sig", data_root / "set/a/two.sig"
+    abandoned.touch()
+    busy.touch()
+    holder = subprocess.Popen(  # holds the fcntl lock wndchrm 1.60 takes while it computes a .sig
+        [sys.executable, "-c", "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR); "
+         "fcntl.lockf(fd, fcntl.LOCK_EX); print('locked', flush=True); sys.stdin.read()", str(busy)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        kind = WndchrmKind(binary=echo)
+        for image in ("set/a/one.tif", "set/a/two.tif"):
+            with pytest.raises(ExternalFailed, match="finished without writing"):  # the echo writes nothing
+                kind.run(None, 2, ["wndchrm", "features", image], ctx)  # type: ignore[arg-type]
+        assert not abandoned.exists() and busy.exists()
+    finally:
+        holder.communicate("")

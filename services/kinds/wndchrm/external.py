@@ -19,6 +19,7 @@ for the built-in engine; every path the binary prints is confined to the data ro
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import subprocess
@@ -107,6 +108,7 @@ class ExternalWndchrm:
         expected = tuple(sig_files(image, job.options))
         if not job.options.overwrite and all(_nonempty(p) for p in expected):
             return  # computed already (by an earlier attempt, or another parent's dependency)
+        _remove_abandoned(expected)
         self.call(["train", *job.options.words, relative(ctx, image), os.devnull], ctx, expected)
 
     def run(self, job: Job, argv: list[str], ctx: JobContext) -> None:
@@ -144,6 +146,28 @@ def written_by(job: Job, ctx: JobContext) -> list[Path]:
     if opts.weights_action == "w" and opts.weights_path is not None:
         paths.append(opts.weights_path)
     return [output_path(ctx, p) for p in paths if p is not None]
+
+
+def _remove_abandoned(sigs: tuple[Path, ...]) -> None:
+    """Delete empty .sig files no process holds a lock on: left by a run that died mid-image. wndchrm 1.60
+    creates and fcntl-locks each one before computing it, and would take an unlocked empty one for
+    another process's unfinished work, never computing it again."""
+    for path in sigs:
+        try:
+            if path.stat().st_size:
+                continue
+            fd = os.open(path, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a live wndchrm is computing it
+        else:
+            log.info("removing %s: empty, and no process is writing it", path)
+            path.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
 
 
 def _nonempty(path: Path) -> bool:
