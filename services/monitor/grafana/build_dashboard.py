@@ -1,9 +1,10 @@
 """Build the Grafana dashboard for the wndchrm queue: ``python -m services.monitor.grafana.build_dashboard``.
 
 The JSON next to this file is generated, never edited by hand: change the panels here and rerun (a test
-fails while the committed JSON differs from what this script writes). Queries use the raw metrics of
-wndchrm-monitor (``wndchrm_queue_*``) and of the workers (``wndchrm_worker_*``) so the dashboard works
-without the recording rules.
+fails while the committed JSON differs from what this script writes). The panels are made with Grafana's
+own builders (grafana-foundation-sdk, typed from Grafana's schema), so the JSON cannot drift from what
+Grafana reads. Queries use the raw metrics of wndchrm-monitor (``wndchrm_queue_*``) and of the workers
+(``wndchrm_worker_*``) so the dashboard works without the recording rules.
 """
 
 from __future__ import annotations
@@ -14,46 +15,67 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from grafana_foundation_sdk.builders import common as cb
+from grafana_foundation_sdk.builders import dashboard as db
+from grafana_foundation_sdk.builders import prometheus, stat, table, timeseries
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import common
+from grafana_foundation_sdk.models.dashboard import (
+    DashboardCursorSync,
+    DataSourceRef,
+    DataTransformerConfig,
+    DynamicConfigValue,
+    Threshold,
+    ThresholdsMode,
+    ValueMap,
+    ValueMappingResult,
+    VariableRefresh,
+    VariableSort,
+)
+from grafana_foundation_sdk.models.prometheus import PromQueryFormat
+
 OUTPUT = Path(__file__).with_name("wndchrm-queue.json")
-DS = {"type": "prometheus", "uid": "${datasource}"}
+DS = DataSourceRef(type_val="prometheus", uid="${datasource}")
 RATE = "$__rate_interval"
 PARENTS = 'batch=~"$batch"'
 
-Panel = dict[str, Any]
 
-
-def target(expr: str, legend: str = "", ref: str = "A", instant: bool = False) -> dict[str, Any]:
-    t: dict[str, Any] = {"datasource": DS, "expr": expr, "legendFormat": legend or "__auto", "refId": ref}
+def target(expr: str, legend: str = "", ref: str = "A", instant: bool = False) -> prometheus.Dataquery:
+    query = prometheus.Dataquery().expr(expr).legend_format(legend or "__auto").ref_id(ref).datasource(DS)
     if instant:
-        t.update(instant=True, range=False, format="table")
-    return t
+        query = query.instant().format(PromQueryFormat.TABLE)
+    return query
 
 
-def timeseries(title: str, targets: list[dict[str, Any]], unit: str = "short", stack: bool = False,
-               description: str = "") -> Panel:
-    custom: dict[str, Any] = {"fillOpacity": 20 if stack else 0, "lineWidth": 1, "showPoints": "never"}
+def graph(title: str, targets: list[prometheus.Dataquery], unit: str = "short", stack: bool = False,
+          description: str = "") -> timeseries.Panel:
+    panel = (timeseries.Panel().title(title).description(description).datasource(DS).targets(list(targets))
+             .unit(unit).fill_opacity(20 if stack else 0).line_width(1).show_points(common.VisibilityMode.NEVER)
+             .legend(cb.VizLegendOptions().display_mode(common.LegendDisplayMode.LIST)
+                     .placement(common.LegendPlacement.BOTTOM).show_legend(True))
+             .tooltip(cb.VizTooltipOptions().mode(common.TooltipDisplayMode.MULTI).sort(common.SortOrder.DESCENDING))
+             .height(8).span(8))
     if stack:
-        custom["stacking"] = {"group": "A", "mode": "normal"}
-    return {"type": "timeseries", "title": title, "description": description, "datasource": DS,
-            "targets": targets,
-            "fieldConfig": {"defaults": {"unit": unit, "custom": custom}, "overrides": []},
-            "options": {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
-                        "tooltip": {"mode": "multi", "sort": "desc"}}}
+        panel = panel.stacking(cb.StackingConfig().group("A").mode(common.StackingMode.NORMAL))
+    return panel
 
 
-def stat(title: str, expr: str, unit: str = "short", mappings: list[dict[str, Any]] | None = None,
-         thresholds: list[dict[str, Any]] | None = None) -> Panel:
-    steps = thresholds or [{"color": "green", "value": None}]
-    return {"type": "stat", "title": title, "datasource": DS, "targets": [target(expr)],
-            "fieldConfig": {"defaults": {"unit": unit, "mappings": mappings or [],
-                                         "thresholds": {"mode": "absolute", "steps": steps}},
-                            "overrides": []},
-            "options": {"colorMode": "background", "graphMode": "none", "reduceOptions":
-                        {"calcs": ["lastNotNull"], "fields": "", "values": False}}}
+def steps(*pairs: tuple[str, float | None]) -> db.ThresholdsConfig:
+    return db.ThresholdsConfig().mode(ThresholdsMode.ABSOLUTE).steps(
+        [Threshold(value=value, color=color) for color, value in pairs])
 
 
-def row(title: str) -> Panel:
-    return {"type": "row", "title": title, "collapsed": False, "panels": []}
+def single(title: str, expr: str, unit: str = "short", up_down: bool = False,
+           thresholds: db.ThresholdsConfig | None = None) -> stat.Panel:
+    panel = (stat.Panel().title(title).datasource(DS).targets([target(expr)]).unit(unit)
+             .thresholds(thresholds or steps(("green", None)))
+             .color_mode(common.BigValueColorMode.BACKGROUND).graph_mode(common.BigValueGraphMode.NONE)
+             .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).fields("").values(False))
+             .height(4).span(8))
+    if up_down:
+        panel = panel.mappings([ValueMap({"0": ValueMappingResult(text="DOWN", color="red"),
+                                          "1": ValueMappingResult(text="UP", color="green")})])
+    return panel
 
 
 def parent(suffix: str) -> str:
@@ -71,7 +93,7 @@ def quantile(q: float) -> str:
     return f"histogram_quantile({q}, {buckets})"
 
 
-def parent_table() -> Panel:
+def parent_table() -> table.Panel:
     """One row per active parent: a bar gauge of the share done, then the counts and age."""
     columns = [("progress", f"{parent('dependencies_done')} / ({parent('dependencies')} > 0)"),
                ("total", parent("dependencies")),
@@ -81,149 +103,124 @@ def parent_table() -> Panel:
                ("left", parent("dependencies_left")),
                ("age", parent("age_seconds"))]
     refs = "ABCDEFG"
-    targets = [target(expr, name, ref, instant=True) for (name, expr), ref in zip(columns, refs, strict=True)]
     rename = {f"Value #{ref}": name for (name, _), ref in zip(columns, refs, strict=True)}
-    keep = {"parent": False, "batch": False, **{name: False for name, _ in columns}}
     order = {name: i for i, name in enumerate(["parent", "batch", *[c for c, _ in columns]])}
-    return {
-        "type": "table", "title": "Parent progress", "datasource": DS, "targets": targets,
-        "description": "Active parents (oldest first); beyond the monitor's --max-parents they are summed in "
-                       "parent=\"other\".",
-        "transformations": [
-            {"id": "merge", "options": {}},
-            {"id": "organize", "options": {"excludeByName": {"Time": True, "__name__": True, "instance": True,
-                                                             "job": True},
-                                           "includeByName": {}, "indexByName": order,
-                                           "renameByName": rename}},
-            {"id": "filterFieldsByName", "options": {"include": {"names": list(keep)}}},
-            {"id": "sortBy", "options": {"sort": [{"field": "age", "desc": True}]}},
-        ],
-        "fieldConfig": {
-            "defaults": {"custom": {"align": "auto", "cellOptions": {"type": "auto"}}},
-            "overrides": [
-                {"matcher": {"id": "byName", "options": "progress"},
-                 "properties": [{"id": "unit", "value": "percentunit"}, {"id": "min", "value": 0},
-                                {"id": "max", "value": 1},
-                                {"id": "custom.cellOptions", "value": {"type": "gauge", "mode": "gradient"}},
-                                {"id": "custom.width", "value": 240}]},
-                {"matcher": {"id": "byName", "options": "age"},
-                 "properties": [{"id": "unit", "value": "s"}]},
-                {"matcher": {"id": "byName", "options": "failed"},
-                 "properties": [{"id": "custom.cellOptions", "value": {"type": "color-text"}},
-                                {"id": "thresholds", "value": {"mode": "absolute", "steps": [
-                                    {"color": "green", "value": None}, {"color": "red", "value": 1}]}}]},
-            ],
-        },
-        "options": {"showHeader": True, "footer": {"show": False, "reducer": ["sum"], "fields": ""}},
-    }
+    hidden = {"Time": True, "__name__": True, "instance": True, "job": True}
+    return (
+        table.Panel().title("Parent progress").datasource(DS)
+        .description("Active parents (oldest first); beyond the monitor's --max-parents they are summed in "
+                     "parent=\"other\".")
+        .targets([target(expr, name, ref, instant=True) for (name, expr), ref in zip(columns, refs, strict=True)])
+        .transformations([
+            DataTransformerConfig(id_val="merge", options={}),
+            DataTransformerConfig(id_val="organize", options={
+                "excludeByName": hidden, "includeByName": {}, "indexByName": order, "renameByName": rename}),
+            DataTransformerConfig(id_val="filterFieldsByName", options={
+                "include": {"names": ["parent", "batch", *[name for name, _ in columns]]}}),
+            DataTransformerConfig(id_val="sortBy", options={"sort": [{"field": "age", "desc": True}]}),
+        ])
+        .override_by_name("progress", [
+            DynamicConfigValue("unit", "percentunit"), DynamicConfigValue("min", 0), DynamicConfigValue("max", 1),
+            DynamicConfigValue("custom.cellOptions", {"type": "gauge", "mode": "gradient"}),
+            DynamicConfigValue("custom.width", 240)])
+        .override_by_name("age", [DynamicConfigValue("unit", "s")])
+        .override_by_name("failed", [
+            DynamicConfigValue("custom.cellOptions", {"type": "color-text"}),
+            DynamicConfigValue("thresholds", steps(("green", None), ("red", 1)).build())])
+        .show_header(True)
+        .height(10).span(24)
+    )
 
 
-def panels() -> list[Panel]:
-    up_mapping = [{"type": "value", "options": {"0": {"text": "DOWN", "color": "red"},
-                                                "1": {"text": "UP", "color": "green"}}}]
+def queue_row() -> list[Any]:
     return [
-        row("Queue"),
-        timeseries("Queue depth", [
+        graph("Queue depth", [
             target("max(wndchrm_queue_depth)", "ready or running (autoscaling)", "A"),
             target("max(wndchrm_queue_jobs_left)", "left (incl. delayed)", "B"),
             target("max(wndchrm_queue_parents_waiting_dependencies)", "parents waiting on dependencies", "C"),
         ], description="Jobs ready or running in the main and dependency tubes; KEDA/HPA scale on it."),
-        timeseries("Workers", [
+        graph("Workers", [
             target("max(wndchrm_queue_workers_busy)", "busy", "A"),
             target("max(wndchrm_queue_workers_idle)", "idle", "B"),
         ], stack=True, description="Worker processes connected to beanstalkd (watching the main tube)."),
-        timeseries("Throughput", [
+        graph("Throughput", [
             target(rate("wndchrm_worker_jobs_total", "job_type, outcome", '{outcome!="expanded"}'),
                    "{{job_type}} {{outcome}}", "A"),
             target(rate("wndchrm_queue_server_deletes_total"), "beanstalkd deletes", "B"),
         ], unit="ops", description="Jobs ended per second by type (job: parent, dep: dependency), outcome."),
-        row("Parents"),
-        parent_table(),
-        row("Jobs"),
-        timeseries("Job duration p50 / p95", [
+    ]
+
+
+def jobs_row() -> list[Any]:
+    return [
+        graph("Job duration p50 / p95", [
             target(quantile(0.5), "p50 {{kind}} {{job_type}}", "A"),
             target(quantile(0.95), "p95 {{kind}} {{job_type}}", "B"),
         ], unit="s"),
-        timeseries("Failures and retries", [
-            target(rate("wndchrm_worker_jobs_total", "job_type", '{outcome="failed"}'),
-                   "failed {{job_type}}", "A"),
+        graph("Failures and retries", [
+            target(rate("wndchrm_worker_jobs_total", "job_type", '{outcome="failed"}'), "failed {{job_type}}", "A"),
             target(rate("wndchrm_worker_retries_total", "job_type"), "retried {{job_type}}", "B"),
             target(f"sum({parent('dependencies_failed')})", "failed deps of active parents", "C"),
         ], unit="ops"),
-        timeseries("Jobs in progress", [
+        graph("Jobs in progress", [
             target("sum by (kind, job_type) (wndchrm_worker_jobs_in_progress)", "{{kind}} {{job_type}}", "A"),
         ]),
-        row("beanstalkd"),
-        stat("beanstalkd", "min(wndchrm_queue_beanstalkd_up)", mappings=up_mapping,
-             thresholds=[{"color": "red", "value": None}, {"color": "green", "value": 1}]),
-        stat("Uptime", "max(wndchrm_queue_server_uptime_seconds)", unit="s"),
-        stat("Buried beyond manifests",
-             'max(sum by (instance) (wndchrm_queue_tube_jobs{state="buried"})'
-             " - on (instance) wndchrm_queue_manifests)",
-             thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 1}]),
-        timeseries("Tubes by state", [
+    ]
+
+
+def beanstalkd_row() -> list[Any]:
+    return [
+        single("beanstalkd", "min(wndchrm_queue_beanstalkd_up)", up_down=True,
+               thresholds=steps(("red", None), ("green", 1))),
+        single("Uptime", "max(wndchrm_queue_server_uptime_seconds)", unit="s"),
+        single("Buried beyond manifests",
+               'max(sum by (instance) (wndchrm_queue_tube_jobs{state="buried"})'
+               " - on (instance) wndchrm_queue_manifests)",
+               thresholds=steps(("green", None), ("orange", 1))),
+        graph("Tubes by state", [
             target('sum by (tube, state) (wndchrm_queue_tube_jobs{state!="urgent"})', "{{tube}} {{state}}"),
         ]),
-        timeseries("beanstalkd commands", [
+        graph("beanstalkd commands", [
             target(rate("wndchrm_queue_server_puts_total"), "puts", "A"),
             target(rate("wndchrm_queue_server_reserves_total"), "reserves", "B"),
             target(rate("wndchrm_queue_server_timeouts_total"), "TTR timeouts", "C"),
             target(rate("wndchrm_queue_server_connections_total"), "new connections", "D"),
         ], unit="ops"),
-        timeseries("Monitor scrape", [
+        graph("Monitor scrape", [
             target("max(wndchrm_queue_scrape_duration_seconds)", "scrape duration", "A"),
             target(rate("wndchrm_queue_scrape_errors_total"), "errors/s", "B"),
         ], unit="s"),
     ]
 
 
-def layout(items: list[Panel]) -> list[Panel]:
-    """Place panels on Grafana's 24-column grid: rows full width, tables full width, the rest three a row."""
-    y, x, placed = 0, 0, []
-    for i, panel in enumerate(items):
-        if panel["type"] in ("row", "table"):
-            if x:
-                y, x = y + 8, 0
-            height = 1 if panel["type"] == "row" else 10
-            panel["gridPos"] = {"h": height, "w": 24, "x": 0, "y": y}
-            y += height
-        else:
-            width, height = (8, 4) if panel["type"] == "stat" else (8, 8)
-            if x + width > 24:
-                y, x = y + 8, 0
-            panel["gridPos"] = {"h": height, "w": width, "x": x, "y": y}
-            x += width
-        panel["id"] = i + 1
-        placed.append(panel)
-    return placed
+def variables() -> list[Any]:
+    batches = "label_values(wndchrm_queue_parent_dependencies, batch)"
+    return [
+        db.DatasourceVariable("datasource").label("Data source").type("prometheus"),
+        db.QueryVariable("batch").label("Batch").datasource(DS).query(batches).include_all(True).multi(True)
+        .all_value(".*").refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).sort(VariableSort.ALPHABETICAL_ASC),
+    ]
+
+
+def builder() -> db.Dashboard:
+    board = (db.Dashboard("wndchrm queue").uid("wndchrm-queue")
+             .description("The wndchrm queue on beanstalkd: depth, workers, throughput, per-parent progress.")
+             .tags(["wndchrm", "beanstalkd"]).editable().version(1).time("now-3h", "now").refresh("30s")
+             .timezone("").tooltip(DashboardCursorSync.CROSSHAIR).variables(variables()))
+    for title, panels in (("Queue", queue_row()), ("Parents", [parent_table()]), ("Jobs", jobs_row()),
+                          ("beanstalkd", beanstalkd_row())):
+        board = board.with_row(db.Row(title))
+        for panel in panels:
+            board = board.with_panel(panel)
+    return board
 
 
 def dashboard() -> dict[str, Any]:
-    return {
-        "uid": "wndchrm-queue",
-        "title": "wndchrm queue",
-        "description": "The wndchrm queue on beanstalkd: depth, workers, throughput, per-parent progress.",
-        "tags": ["wndchrm", "beanstalkd"],
-        "editable": True,
-        "schemaVersion": 39,
-        "version": 1,
-        "time": {"from": "now-3h", "to": "now"},
-        "refresh": "30s",
-        "timezone": "",
-        "graphTooltip": 1,
-        "links": [],
-        "annotations": {"list": []},
-        "templating": {"list": [
-            {"name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus",
-             "current": {}, "hide": 0, "refresh": 1, "options": [], "regex": ""},
-            {"name": "batch", "label": "Batch", "type": "query", "datasource": DS,
-             "query": {"query": "label_values(wndchrm_queue_parent_dependencies, batch)", "refId": "batch"},
-             "definition": "label_values(wndchrm_queue_parent_dependencies, batch)",
-             "includeAll": True, "multi": True, "allValue": ".*", "current": {}, "hide": 0, "refresh": 2,
-             "options": [], "regex": "", "sort": 1},
-        ]},
-        "panels": layout(panels()),
-    }
+    """The dashboard as Grafana's JSON model (panels numbered in order)."""
+    model: dict[str, Any] = json.loads(json.dumps(builder().build(), cls=JSONEncoder))
+    for number, panel in enumerate(model["panels"], 1):
+        panel["id"] = number
+    return model
 
 
 def render() -> str:
@@ -236,7 +233,7 @@ def expressions() -> list[str]:
     board = dashboard()
     exprs = [t["expr"] for p in board["panels"] for t in p.get("targets", [])]
     # label_values(<selector>, <label>) is Grafana's; the selector inside is PromQL.
-    variables = [re.fullmatch(r"label_values\((.*), \w+\)", v["definition"])
+    variables = [re.fullmatch(r"label_values\((.*), \w+\)", str(v.get("query", "")))
                  for v in board["templating"]["list"] if v["type"] == "query"]
     return exprs + [m.group(1) for m in variables if m]
 
