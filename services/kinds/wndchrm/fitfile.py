@@ -129,18 +129,26 @@ def read_fit(path: Path, name: str) -> FitFile:
 
 def _first_line(line: str) -> tuple[int, tuple[int, int]]:
     parts = line.split()
-    if not 1 <= len(parts) <= 2:
-        raise ValueError(f"line 1 is {line!r}, not '<class count>[<TAB><version>]'")
-    if len(parts) == 1:
-        return int(parts[0]), (1, 0)
-    major, _, kind = parts[1].partition(".")
-    return int(parts[0]), (int(major), int(kind or 0))
+    try:
+        if not 1 <= len(parts) <= 2:
+            raise ValueError
+        major, _, kind = (parts[1] if len(parts) == 2 else "1.0").partition(".")
+        return int(parts[0]), (int(major), int(kind or 0))
+    except ValueError:
+        raise ValueError(f"line 1 is {line[:60]!r}, not '<class count>[<TAB><version>]'") from None
+
+
+def _count(lines: list[str], index: int, what: str) -> int:
+    try:
+        return int(lines[index])
+    except ValueError:
+        raise ValueError(f"line {index + 1} is {lines[index][:60]!r}, not the {what} count") from None
 
 
 def parse_fit(lines: list[str]) -> FitFile:
     """Parse the lines of a ``.fit`` file; ValueError saying what is wrong."""
     n_classes, version = _first_line(lines[0])
-    n_features, n_samples = int(lines[1]), int(lines[2])
+    n_features, n_samples = _count(lines, 1, "feature"), _count(lines, 2, "sample")
     if min(n_classes, n_features, n_samples) < 0:
         raise ValueError("negative count in the header")
     names = lines[3 : 3 + n_features]

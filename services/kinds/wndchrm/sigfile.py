@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: The feature vector version the C++ wndchrm 1.60 computes and this module writes.
 VERSION_MAJOR = 4
+#: Permissions of a finished ``.sig`` (r--r--r--), as the C++ program leaves them.
+FINISHED_MODE = 0o444
 #: Its feature vector types (StdFeatureComputationPlans::feature_vec_types).
 TYPE_SHORT, TYPE_LONG, TYPE_SHORT_COLOR, TYPE_LONG_COLOR = 1, 2, 3, 4
 
@@ -109,13 +111,18 @@ def sig_text(sig: SigFile) -> str:
 
 
 def write_sig(path: Path, sig: SigFile) -> None:
-    """Write through a synced temp file and a rename: a reader sees the whole file or none of it."""
+    """Write through a synced temp file and a rename: a reader sees the whole file or none of it.
+
+    Replaces an existing (read-only) file, as ``-o`` asks; the folder must be writable.
+    """
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as stream:
             stream.write(sig_text(sig))
             stream.flush()
             os.fsync(stream.fileno())
+            # A finished C++ .sig is read-only (WORMfile::finish): a writable one is still being written.
+            os.fchmod(stream.fileno(), FINISHED_MODE)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
