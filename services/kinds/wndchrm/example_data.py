@@ -3,7 +3,9 @@
     python -m services.kinds.wndchrm.example_data OUTDIR [--per-class N] [--size PIXELS]
 
 - ``OUTDIR/textures/{brick,grass,gravel}/``: tiles cut from scikit-image's CC0 texture photographs
-  (512x512 each), a 3-class texture set.
+  (512x512 each), a 3-class texture set. Tiles are ``size`` wide and 3/4 of that high, 16-bit (the 8-bit
+  photographs times 257) and LZW-compressed, so the set exercises what square 8-bit images hide: the
+  row/column hand-over to CharmFeatures, 16-bit values and a compressed TIFF.
 - ``OUTDIR/digits/{0..9}/``: scikit-learn's bundled 8x8 handwritten digits (UCI, CC BY 4.0) upsampled
   by linear interpolation, a 10-class set.
 - ``OUTDIR/digits-shuffled.tsv``: the same digit images with their labels randomly permuted, a control
@@ -35,26 +37,28 @@ class ExampleSets:
     digits_shuffled: Path
 
 
-def _save(path: Path, pixels: NDArray[np.uint8]) -> None:
+def _save(path: Path, pixels: NDArray[np.uint8] | NDArray[np.uint16], compression: str | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tifffile.imwrite(path, pixels)
+    tifffile.imwrite(path, pixels, compression=compression)
 
 
 def build_textures(outdir: Path, per_class: int, size: int) -> Path:
-    """``per_class`` random non-overlapping ``size`` x ``size`` tiles of each texture."""
+    """``per_class`` random non-overlapping tiles of each texture, ``size`` wide and ``size * 3 // 4``
+    high, 16-bit, LZW-compressed."""
     from skimage import data
 
     rng = np.random.default_rng(SEED)
     root = outdir / "textures"
+    height = size * 3 // 4
     for name in TEXTURES:
-        photo = np.asarray(getattr(data, name)(), dtype=np.uint8)
-        grid_r, grid_c = photo.shape[0] // size, photo.shape[1] // size
+        photo = np.asarray(getattr(data, name)(), dtype=np.uint16) * 257
+        grid_r, grid_c = photo.shape[0] // height, photo.shape[1] // size
         if per_class > grid_r * grid_c:
-            raise ValueError(f"{name} has only {grid_r * grid_c} tiles of {size} pixels")
+            raise ValueError(f"{name} has only {grid_r * grid_c} tiles of {size}x{height} pixels")
         for k, cell in enumerate(rng.choice(grid_r * grid_c, per_class, replace=False)):
             r, c = divmod(int(cell), grid_c)
-            tile = photo[r * size : (r + 1) * size, c * size : (c + 1) * size]
-            _save(root / name / f"{name}-{k:03d}.tif", tile)
+            tile = photo[r * height : (r + 1) * height, c * size : (c + 1) * size]
+            _save(root / name / f"{name}-{k:03d}.tif", tile, compression="lzw")
     return root
 
 
