@@ -185,7 +185,7 @@ def failed(config_file: str | None, as_json: bool, **flags: Any) -> None:
     for record in records:
         envelope = record.body.get("envelope") or {}
         command = " ".join(envelope.get("params", [])) or f"(set aside from {record.body.get('tube')})"
-        table.add_row(str(record.id), str(record.body.get("job")), str(record.body.get("batch", "")),
+        table.add_row(str(record.id), str(record.body.get("job")), str(record.body.get("batch") or ""),
                       command[:80], str(record.body.get("reason", ""))[:200])
     Console().print(table)
 
