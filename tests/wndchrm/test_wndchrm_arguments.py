@@ -140,7 +140,7 @@ def test_what_a_binary_must_not_be_given(tree: JobContext, args: tuple[str, ...]
 
 def test_a_binary_takes_the_options_the_built_in_engine_refuses(tree: JobContext) -> None:
     argv = ["wndchrm", "train", "-mcl", "-R", "-S100:30", "-Dsaved.fit", "set"]
-    with pytest.raises(BadJob, match="cannot honour -m"):
+    with pytest.raises(BadJob, match="cannot honour -c"):
         WNDCHRM.validate(argv, tree)
     WndchrmKind(binary="/site/bin/wndchrm").validate(argv, tree)
 
@@ -164,19 +164,19 @@ def test_submitter_validates_for_the_workers_engine(tree: JobContext, data_root:
     env.pop("WNDCHRM_BINARY", None)
     if binary:
         env["WNDCHRM_BINARY"] = binary
-    done = subprocess.run([str(BIN / "wndchrm-submit"), "--", "wndchrm", "train", "-m", "set", "m.fit"],
+    done = subprocess.run([str(BIN / "wndchrm-submit"), "--", "wndchrm", "train", "-c", "set", "m.fit"],
                           env=env, capture_output=True, text=True, timeout=60)
     if binary:
         assert done.returncode == 4, done.stderr
     else:
-        assert done.returncode == 2 and "cannot honour -m" in done.stderr, done.stderr
+        assert done.returncode == 2 and "cannot honour -c" in done.stderr, done.stderr
 
 
 def test_running_in_process_refuses_what_the_built_in_engine_cannot_honour(
         tree: JobContext, data_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from services.kinds.wndchrm.__main__ import main
 
-    assert main(["--data-root", str(data_root), "train", "-m", "set", "m.fit"]) == 2
-    assert "cannot honour -m" in capsys.readouterr().err and not (data_root / "m.fit").exists()
+    assert main(["--data-root", str(data_root), "train", "-c", "set", "m.fit"]) == 2
+    assert "cannot honour -c" in capsys.readouterr().err and not (data_root / "m.fit").exists()
     assert main(["--data-root", str(data_root), "classify", "a.fit", "one.tif", "r.html"]) == 2
     assert "writes classify results as TSV" in capsys.readouterr().err
