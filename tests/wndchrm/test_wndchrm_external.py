@@ -134,12 +134,13 @@ def test_check_output_lines() -> None:
     assert check_lines(stdout) == list(IMAGES[1:])
 
 
-# A stand-in that prints what STAND_IN_PRINT holds and logs its argv, for what no real run shows.
+# A stand-in that logs its argv and prints STAND_IN_PRINT_<COMMAND>, else STAND_IN_PRINT: for what the
+# captured runs do not show.
 ECHO = """\
 import json, os, sys
 with open(os.environ["STAND_IN_LOG"], "a") as log:
     log.write(json.dumps(sys.argv[1:]) + "\\n")
-print(os.environ.get("STAND_IN_PRINT", ""))
+print(os.environ.get("STAND_IN_PRINT_" + sys.argv[1].upper(), os.environ.get("STAND_IN_PRINT", "")))
 sys.exit(1)
 """
 
@@ -241,3 +242,14 @@ def test_empty_sigs_of_a_dead_run_are_removed_but_not_those_being_written(
         assert not abandoned.exists() and busy.exists()
     finally:
         holder.communicate("")
+
+
+def test_classify_without_a_report_keeps_what_wndchrm_prints(
+        echo: Path, ctx: JobContext, data_root: Path, make_image: Callable[..., Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    make_image("new/one.tif")
+    (data_root / "m.fit").write_text("a model\n")
+    monkeypatch.setenv("STAND_IN_PRINT_CLASSIFY", "new/one.tif\t1.2e-130\t0.9\t0.1\t*\ta")
+    run_through_kind(WndchrmKind(binary=echo), ctx, ["wndchrm", "classify", "m.fit", "new/one.tif"])
+    kept = list((data_root / "wndchrm-reports").glob("m-classify-*.txt"))
+    assert len(kept) == 1 and kept[0].read_text() == "new/one.tif\t1.2e-130\t0.9\t0.1\t*\ta\n"

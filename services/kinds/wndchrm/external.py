@@ -29,7 +29,7 @@ from pathlib import Path
 
 from depqueue.errors import BadJob
 from services.kinds import JobContext
-from services.kinds.wndchrm.commands import Job
+from services.kinds.wndchrm.commands import Job, classify_output
 from services.kinds.wndchrm.cpp_names import check_lines, sig_files
 from services.kinds.wndchrm.dataset import relative
 from services.kinds.wndchrm.outputs import default_output, output_path, write_atomic
@@ -126,7 +126,9 @@ class ExternalWndchrm:
                 f"{line}\n" for line in check_lines(run.stdout)))
         elif name in ("test", "classify") and job.report is None:
             # Without a report file wndchrm prints its results; they are the job's result, so keep them.
-            write_atomic(default_output(ctx, job.dataset, f"-{name}.txt"), run.stdout)
+            kept = default_output(ctx, job.dataset, "-test.txt") if name == "test" else \
+                classify_output(ctx, job).with_suffix(".txt")
+            write_atomic(kept, run.stdout)
         elif run.stdout:
             log.info("%s %s output:\n%s", self.binary.name, name, run.stdout[-STDERR_TAIL:])
 

@@ -27,7 +27,8 @@ NO_DEPENDENCIES = ("features", "check")
 
 class WndchrmKind:
     """The ``wndchrm`` kind. ``binary``: path of a C++ wndchrm to run jobs through; None (the default)
-    uses the built-in CharmFeatures engine. Only the worker entry point decides it (WNDCHRM_BINARY)."""
+    uses the built-in CharmFeatures engine. The configuration's ``wndchrm_binary`` decides, for the
+    workers and the submitter alike (:func:`register_for`)."""
 
     name = "wndchrm"
 
