@@ -23,12 +23,13 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture
 def tree(ctx: JobContext, make_image: Callable[..., Path], data_root: Path) -> JobContext:
-    """``set/{a,b}/`` with two small images each, ``one.tif``, ``list.tsv`` and two empty models."""
+    """``set/{a,b}/`` with two small images each, ``one.tif``, two lists of images and two empty models."""
     for k in range(2):
         make_image(f"set/a/a{k}.tif", size=32, seed=k)
         make_image(f"set/b/b{k}.tif", size=32, seed=10 + k)
     make_image("one.tif", size=32, seed=20)
-    (data_root / "list.tsv").write_text("set/a/a0.tif\ta\nset/b/b0.tif\tb\n")
+    for listing in ("list.tsv", "Dlist.tsv"):
+        (data_root / listing).write_text("set/a/a0.tif\ta\nset/b/b0.tif\tb\n")
     for model in ("a.fit", "b.fit"):
         (data_root / model).write_text("")
     return ctx
@@ -86,6 +87,8 @@ def test_classify_takes_test_sets_then_a_report(tree: JobContext) -> None:
         (("classify", "set", "one.tif", "--out=one.tif"), "output 'one.tif' is also an input"),
         (("test", "set", "--out=list.tsv", "list.tsv"), "output 'list.tsv' is also an input"),
         (("test", "set", "../outside.html"), "outside the data root"),
+        (("test", "-Dlist.tsv", "list.tsv"), "output 'list.tsv' is also an input"),
+        (("test", "-vwlist.tsv", "list.tsv"), "output 'list.tsv' is also an input"),
     ],
 )
 def test_argument_mistakes_are_named(tree: JobContext, args: tuple[str, ...], message: str) -> None:
@@ -131,6 +134,7 @@ def test_built_in_engine_refuses_a_classify_report_and_a_binary_takes_one(tree: 
         (("test", "-vrmissing.txt", "set"), "'missing.txt' does not exist"),
         (("test", "-vw../w.txt", "set"), "outside the data root"),
         (("train", "-D/../../x.fit", "set"), "outside the data root"),  # the binary writes 'D/../../x.fit'
+        (("train", "-Dlist.tsv", "Dlist.tsv"), "output 'Dlist.tsv' is also an input"),
     ],
 )
 def test_what_a_binary_must_not_be_given(tree: JobContext, args: tuple[str, ...], message: str) -> None:

@@ -56,6 +56,9 @@ EFFECTS: list[tuple[str, dict[str, Any]]] = [
     ("-i8", {"max_train": 8}),
     ("-i#8", {"max_train": 8, "exact_train": True}),
     ("-j4", {"max_test": 4}),
+    ("-i0", {}),  # 0: no limit, the default
+    ("-j0", {}),
+    ("-N0", {}),
     ("-n5", {"splits": 5}),
     ("-N3", {"max_classes": 3}),
     ("-C", {"continuous": True}),

@@ -117,12 +117,11 @@ def parse_job(argv: list[str], ctx: JobContext) -> Job:
         raise _usage(cmd, "IMAGE" if cmd.name == "features" else "DATASET", f"got {len(cmd.args)} argument(s)")
     else:
         job = Job(cmd, cmd.args[0], output=cmd.options.out if cmd.name == "check" else None)
-    inputs = _check_inputs(job, ctx)
-    _check_outputs(job, ctx, inputs)
+    check_outputs(ctx, _built_in_outputs(job, ctx), inputs_of(job, ctx))
     return job
 
 
-def _check_inputs(job: Job, ctx: JobContext) -> set[Path]:
+def inputs_of(job: Job, ctx: JobContext) -> set[Path]:
     """Every file the job reads (arguments and their images), resolved; BadJob if one is unusable."""
     if job.command.name == "features":
         image = ctx.confine(job.dataset, must_exist=True)
@@ -146,12 +145,18 @@ def _check_inputs(job: Job, ctx: JobContext) -> set[Path]:
     return found
 
 
-def _check_outputs(job: Job, ctx: JobContext, inputs: set[Path]) -> None:
-    """Outputs stay in the data root, are not folders, and never overwrite a file the job reads."""
-    written = [output_path(ctx, path) for path in (job.output, job.report) if path is not None]
-    if job.command.name == "test":
-        written += report_paths(ctx, job)
-    for path in written:
+def _built_in_outputs(job: Job, ctx: JobContext) -> list[Path]:
+    opts = job.options
+    named = [job.output, job.report, opts.dataset_fit, opts.testset_fit]
+    if opts.weights_action == "w":
+        named.append(opts.weights_path)
+    written = [output_path(ctx, path) for path in named if path is not None]
+    return written + list(report_paths(ctx, job)) if job.command.name == "test" else written
+
+
+def check_outputs(ctx: JobContext, outputs: list[Path], inputs: set[Path]) -> None:
+    """BadJob if an output is also one of the job's inputs (it would be overwritten)."""
+    for path in outputs:
         if path in inputs:
             raise BadJob(f"output {relative(ctx, path)!r} is also an input of this job; it would be overwritten")
 

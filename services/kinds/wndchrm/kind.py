@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 from depqueue.errors import BadJob
 from services.kinds import JobContext, register
 from services.kinds.wndchrm import runner
-from services.kinds.wndchrm.commands import Job, feature_argv, missing_images, parse_job
+from services.kinds.wndchrm.commands import (
+    Job,
+    check_outputs,
+    feature_argv,
+    inputs_of,
+    missing_images,
+    parse_job,
+)
 from services.kinds.wndchrm.external import ExternalWndchrm, written_by
 from services.kinds.wndchrm.support import check_arguments_supported, check_external, check_supported
 
@@ -73,7 +80,7 @@ def _check_for_binary(job: Job, ctx: JobContext) -> None:
         raise BadJob(f"wndchrm classify reads one test set; {job.images[1][:200]!r} would be taken for its "
                      "report and overwritten (the built-in engine takes several)")
     check_external(job.options)
-    written_by(job, ctx)  # every file the binary will write is inside the data root
+    check_outputs(ctx, written_by(job, ctx), inputs_of(job, ctx))  # inside the data root, no input
     opts = job.options
     if opts.weights_action in ("r", "+", "-") and opts.weights_path is not None:
         ctx.confine(opts.weights_path, must_exist=True)

@@ -38,6 +38,11 @@ def _int(letter: str, value: str, lo: int, hi: int) -> int:
     return number
 
 
+def _limit(letter: str, value: str, lo: int, hi: int) -> int | None:
+    # -i0, -j0 and -N0 are the C++ program's "no limit", its default.
+    return None if value.isdigit() and int(value) == 0 else _int(letter, value, lo, hi)
+
+
 def _float(letter: str, value: str, lo: float, hi: float, what: str) -> float:
     try:
         number = float(value)
@@ -99,7 +104,7 @@ def _max_train(value: str, values: dict[str, object]) -> None:
     if value.startswith("#"):
         values["exact_train"] = True
         value = value[1:]
-    values["max_train"] = _int("i", value, 1, 10**7)
+    values["max_train"] = _limit("i", value, 1, 10**7)
 
 
 def parse_report(value: str, values: dict[str, object]) -> None:
@@ -147,11 +152,11 @@ def parse_value(letter: str, value: str, values: dict[str, object]) -> None:
     elif letter == "i":
         _max_train(value, values)
     elif letter == "j":
-        values["max_test"] = _int("j", value, 1, 10**7)
+        values["max_test"] = _limit("j", value, 1, 10**7)
     elif letter == "n":
         values["splits"] = _int("n", value, 1, MAX_SPLITS)
     elif letter == "N":
-        values["max_classes"] = _int("N", value, 2, 10**4)
+        values["max_classes"] = _limit("N", value, 2, 10**4)
     elif letter == "s":
         values["verbosity"] = _int("s", value or "0", 0, 99)
     elif letter == "P":
