@@ -106,8 +106,8 @@ class ExternalWndchrm:
         """Compute one image's .sig files (the dependency job); fails unless every one was written."""
         image = ctx.confine(job.dataset, must_exist=True)
         expected = tuple(sig_files(image, job.options))
-        if not job.options.overwrite and all(_nonempty(p) for p in expected):
-            return  # computed already (by an earlier attempt, or another parent's dependency)
+        if all(_nonempty(p) for p in expected):
+            return  # computed already (an earlier attempt, another parent's dependency); 1.60 ignores -o
         _remove_abandoned(expected)
         self.call(["train", *job.options.words, relative(ctx, image), os.devnull], ctx, expected)
 
