@@ -122,9 +122,14 @@ def _weighted_squares(test: FloatArray, train_rows: FloatArray, coefficients: Fl
     out = np.empty((len(test), len(train_rows)))
     for start in range(0, len(test), per_row):
         block = test[start : start + per_row, None, :] - train_rows[None, :, :]
-        if skip_tiny:
-            block[np.abs(block) < DBL_EPSILON] = 0.0
         out[start : start + per_row] = (block * block) @ coefficients
+    if skip_tiny:
+        # classify2 skips per-feature differences under DBL_EPSILON. Together they add at most
+        # eps^2 * sum(c); only sums within 1e16 times that can change, so only those are recomputed.
+        suspect = np.argwhere(out < 1e16 * DBL_EPSILON**2 * coefficients.sum())
+        for row, col in suspect:
+            diff = test[row] - train_rows[col]
+            out[row, col] = np.where(np.abs(diff) < DBL_EPSILON, 0.0, diff * diff) @ coefficients
     return out
 
 
