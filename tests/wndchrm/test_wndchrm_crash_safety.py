@@ -54,7 +54,9 @@ def test_killing_workers_mid_feature_never_leaves_a_trusted_corrupt_cache(
         features = cache.load(path, image.resolve(), options, engine)
         assert features is not None, f"{path} is not a valid cache"
         if image in images[:3]:  # bit-identical to CharmFeatures computing the image directly
-            direct = charm.get_features(tifffile.imread(image).astype(np.float64))
+            pixels = tifffile.imread(image).astype(np.float64)
+            # CharmFeatures reads an array's shape as (width, height): hand it (columns, rows).
+            direct = charm.get_features(pixels.reshape(pixels.shape[::-1]))
             assert np.array_equal(features[0], direct)
     fit = (root / "out" / "t.fit").read_text()
     assert fit.count(str(images[0].relative_to(root))) == 1 or fit.count(images[0].name) >= 1
