@@ -27,6 +27,7 @@ from services.kinds.wndchrm.kind import WndchrmKind
 from services.kinds.wndchrm.options import Options
 from services.kinds.wndchrm.sampling import Sample
 from services.kinds.wndchrm.sigfile import old_sig_path, read_sig, sig_path
+from services.kinds.wndchrm.training_data import features_of
 from tests.wndchrm.wndchrm_helpers import run_through_kind
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cpp" / "files"
@@ -163,6 +164,23 @@ def test_a_valid_sig_means_no_dependency_and_its_values(root: Path, tmp_path: Pa
     assert needs_features(root, image, Options(long=True, tile_cols=2, tile_rows=2))
     assert needs_features(root, image, Options(long=True, overwrite=True))
     assert image_features(root, image, Options(long=True, overwrite=True))[0, 0] != 12345
+    # A -o job's parent reads what its dependencies recomputed, not the .sig -o replaces.
+    ctx = JobContext(root)
+    assert features_of(ctx, [image], Options(long=True, overwrite=True))[0][0, 0] != 12345
+    assert features_of(ctx, [image], LONG)[0][0, 0] == 12345
+
+
+def test_expansion_skips_images_with_a_valid_sig(root: Path, tmp_path: Path) -> None:
+    shutil.rmtree(root / ".wndchrm-cache")
+    shutil.rmtree(root / "train")
+    _with_cpp_sig(root, tmp_path)
+    ctx = JobContext(root)
+    run_through_kind(WndchrmKind(), ctx, ["wndchrm", "check", "-l", "test"])
+    assert (root / "wndchrm-reports/test-check.txt").read_text() == "test/binuc5.tif\n"
+    shutil.copy(_unpacked("cpp-train-l.fit.xz", tmp_path), root / "model.fit")
+    queue = run_through_kind(WndchrmKind(), ctx, ["wndchrm", "classify", "-l", "--out=c.tsv", "model.fit", "test"])
+    assert queue.params == [["wndchrm", "features", "-l", "test/binuc5.tif"]]
+    assert (root / "c.tsv").read_text().count("\n") == 3
 
 
 def test_tile_sigs_are_reused_in_the_cpp_programs_sample_order(root: Path, tmp_path: Path) -> None:

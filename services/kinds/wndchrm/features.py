@@ -57,14 +57,16 @@ def needs_features(root: Path, image: Path, options: Options) -> bool:
     return options.overwrite or cached_features(root, image, options) is None
 
 
-def image_features(root: Path, image: Path, options: Options) -> NDArray[np.float64]:
+def image_features(root: Path, image: Path, options: Options, use_sigs: bool = True) -> NDArray[np.float64]:
     """Long features of every tile of ``image``; computes and caches them if needed.
 
     Raises cache.CacheBusy if another process is computing this image now, and BadJob if the image
     cannot be read or tiled. With ``options.overwrite`` a valid cache is recomputed anyway. With
     ``options.save_sigs`` the image's ``.sig`` files are written unless usable ones exist.
+    ``use_sigs=False`` skips existing ``.sig`` files (a ``-o`` job's parent, reading what its
+    dependencies recomputed).
     """
-    from_sigs = sig_features(image, options)
+    from_sigs = sig_features(image, options) if use_sigs else None
     if from_sigs is not None:
         return from_sigs
     features = _computed_or_cached(root, image, options)

@@ -38,11 +38,14 @@ def features_of(ctx: JobContext, images: list[Path], opts: Options) -> list[Floa
     computing right now hands the whole job back for later.
     """
     engine = get_engine()
-    reading = replace(opts, overwrite=False)  # -o applies to the dependencies, not to every reread
+    # -o (and -m with it) applies to the dependencies, not to every reread. The .sig files -o asked to
+    # replace are skipped: the cache the dependencies recomputed is read instead.
+    reading = replace(opts, overwrite=False, save_sigs=opts.save_sigs and not opts.overwrite)
+    use_sigs = not opts.overwrite
     found = []
     for image in images:
         try:
-            matrix = image_features(ctx.data_root, image, reading)
+            matrix = image_features(ctx.data_root, image, reading, use_sigs=use_sigs)
         except cache.CacheBusy as exc:
             raise RetryLater(str(exc), BUSY_RETRY_DELAY) from None
         found.append(matrix if opts.long else matrix[:, engine.short_index])
