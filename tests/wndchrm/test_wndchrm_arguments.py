@@ -23,13 +23,15 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture
 def tree(ctx: JobContext, make_image: Callable[..., Path], data_root: Path) -> JobContext:
-    """``set/{a,b}/`` with two small images each, ``one.tif``, two lists of images and two empty models."""
+    """``set/{a,b}/`` with two small images each, ``one.tif``, two lists of images, a weights file and
+    two empty models."""
     for k in range(2):
         make_image(f"set/a/a{k}.tif", size=32, seed=k)
         make_image(f"set/b/b{k}.tif", size=32, seed=10 + k)
     make_image("one.tif", size=32, seed=20)
     for listing in ("list.tsv", "Dlist.tsv"):
         (data_root / listing).write_text("set/a/a0.tif\ta\nset/b/b0.tif\tb\n")
+    (data_root / "w.txt").write_text("0.5 a feature name\n")
     for model in ("a.fit", "b.fit"):
         (data_root / model).write_text("")
     return ctx
@@ -89,6 +91,8 @@ def test_classify_takes_test_sets_then_a_report(tree: JobContext) -> None:
         (("test", "set", "../outside.html"), "outside the data root"),
         (("test", "-Dlist.tsv", "list.tsv"), "output 'list.tsv' is also an input"),
         (("test", "-vwlist.tsv", "list.tsv"), "output 'list.tsv' is also an input"),
+        (("test", "-vrw.txt", "set", "w.html"), "output 'w.txt' is also an input"),  # REPORT.txt beside
+        (("test", "-vrmissing.txt", "set"), "'missing.txt' does not exist"),
     ],
 )
 def test_argument_mistakes_are_named(tree: JobContext, args: tuple[str, ...], message: str) -> None:

@@ -142,6 +142,9 @@ def inputs_of(job: Job, ctx: JobContext) -> set[Path]:
                 raise BadJob(f"{exc} (in 'test DATASET X', X is the test set unless it contains '.htm', "
                              "as in wndchrm; a report must end in .htm or .html)") from None
             raise
+    opts = job.options
+    if opts.weights_action in ("r", "+", "-") and opts.weights_path is not None:
+        found.add(ctx.confine(opts.weights_path, must_exist=True))
     return found
 
 

@@ -81,9 +81,6 @@ def _check_for_binary(job: Job, ctx: JobContext) -> None:
                      "report and overwritten (the built-in engine takes several)")
     check_external(job.options)
     check_outputs(ctx, written_by(job, ctx), inputs_of(job, ctx))  # inside the data root, no input
-    opts = job.options
-    if opts.weights_action in ("r", "+", "-") and opts.weights_path is not None:
-        ctx.confine(opts.weights_path, must_exist=True)
 
 
 def register_for(binary: str | os.PathLike[str] | None) -> WndchrmKind:
