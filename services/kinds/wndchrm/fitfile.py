@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from depqueue.errors import BadJob
-from services.kinds.wndchrm.names import is_42, names_42, v5_to_42
+from services.kinds.wndchrm.names import is_42, to_42
 from services.kinds.wndchrm.outputs import write_atomic
 
 #: The C++ reader's fgets buffer: a longer sample line is misread by wndchrm.
@@ -90,10 +90,7 @@ def as_cpp(fit: FitFile) -> FitFile:
     """
     if is_42(fit.feature_names):
         return fit
-    names = names_42(fit.feature_names)
-    position = {v5_to_42(name): i for i, name in enumerate(fit.feature_names)}
-    columns = np.array([position.get(name, -1) for name in names], dtype=np.intp)
-    features = np.where(columns >= 0, fit.features[:, columns], 0.0)
+    names, features = to_42(fit.features, fit.feature_names)
     kind = CPP_TYPES.get(len(names), fit.version[1])
     return FitFile(fit.classes, names, features, fit.labels, fit.paths, (CPP_VERSION, kind))
 

@@ -82,3 +82,11 @@ def columns_in(names: Sequence[str], wanted_v5: Sequence[str]) -> NDArray[np.int
         return np.array([position[name] for name in wanted_v5], dtype=np.intp)
     except KeyError:
         return None
+
+
+def to_42(features: NDArray[np.float64], v5_names: Sequence[str]) -> tuple[list[str], NDArray[np.float64]]:
+    """A v5 matrix (rows x ``v5_names``) as the 4.2 vector: its names, and 0 in the features v5 lacks."""
+    names = names_42(v5_names)
+    position = {v5_to_42(name): i for i, name in enumerate(v5_names)}
+    columns = np.array([position.get(name, -1) for name in names], dtype=np.intp)
+    return names, np.where(columns >= 0, features[..., columns], 0.0)

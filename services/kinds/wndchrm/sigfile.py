@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from services.kinds.wndchrm.names import columns_in, names_42, v5_to_42
+from services.kinds.wndchrm.names import columns_in, names_42, to_42
 from services.kinds.wndchrm.options import Options
 from services.kinds.wndchrm.sampling import Sample, sample_name, samples
 
@@ -146,7 +146,9 @@ def read_image_sigs(image: Path, options: Options, wanted_v5: Sequence[str]) -> 
     return np.stack(rows)
 
 
-def _usable(path: Path, options: Options, wanted_v5: Sequence[str], old_style: bool) -> NDArray[np.float64] | None:
+def _usable(path: Path, options: Options, wanted_v5: Sequence[str],
+            old_style: bool) -> NDArray[np.float64] | None:
+    """The file's values of ``wanted_v5``, or None (logged) if it is not to be used."""
     if not path.is_file():
         return None
     try:
@@ -177,10 +179,7 @@ def write_image_sigs(image: Path, options: Options, features: NDArray[np.float64
     [17]) are written as 0; the class is written as 0 (unknown), which the C++ program replaces with the
     class of the dataset it reads the file for.
     """
-    names = names_42(v5_names)
-    position = {name: i for i, name in enumerate(v5_to_42(n) for n in v5_names)}
-    columns = np.array([position.get(name, -1) for name in names], dtype=np.intp)
-    for sample, row in zip(samples(options), features, strict=True):
-        values = np.where(columns >= 0, row[columns], 0.0)
+    names, rows = to_42(features, v5_names)
+    for sample, values in zip(samples(options), rows, strict=True):
         sig = SigFile("0", (VERSION_MAJOR, feature_type(options)), image_label, values, names)
         write_sig(sig_path(image, options, sample), sig)
