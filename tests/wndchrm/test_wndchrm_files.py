@@ -280,6 +280,17 @@ def test_d_and_t_save_the_dataset_and_test_set(root: Path) -> None:
     assert testset.paths == ["test/binuc5.tif", "test/norm3.tif"]
     first_line = (root / "out/t.fit").read_text().splitlines()[0]
     assert first_line == "0\t4.2"
+    # As with wndchrm, the saved files classify: the test set's unknown images included.
+    again = ["wndchrm", "classify", "-l", "--out=out/again.tsv", "out/d.fit", "out/t.fit"]
+    run_through_kind(WndchrmKind(), JobContext(root), again)
+    assert (root / "out/again.tsv").read_text() == (root / "out/c.tsv").read_text()
+
+
+def test_a_model_of_the_other_feature_set_is_refused(root: Path, tmp_path: Path) -> None:
+    shutil.copy(_unpacked("cpp-train-l.fit.xz", tmp_path), root / "model.fit")
+    argv = ["wndchrm", "classify", "--out=c.tsv", "model.fit", "test"]
+    with pytest.raises(BadJob, match=r"'model.fit' does not hold the short feature set \(2919 features, not 1059"):
+        run_through_kind(WndchrmKind(), JobContext(root), argv)
 
 
 def test_written_fit_round_trips(tmp_path: Path) -> None:

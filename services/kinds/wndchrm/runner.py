@@ -22,6 +22,7 @@ from services.kinds.wndchrm.training_data import (
     BUSY_RETRY_DELAY,
     feature_names,
     features_of,
+    fit_samples,
     is_model,
     labelled,
     save_loaded_fits,
@@ -121,10 +122,10 @@ def _test_set(ctx: JobContext, sources: list[str], data: Labelled, opts: Options
     given: list[str] = []
     for source in sources:
         if is_model(source):
-            fit = labelled(ctx, source, opts)
+            fit = fit_samples(ctx, source, opts)  # its unknown (class 0) images too
             paths += fit.paths
             features += fit.features
-            given += [fit.classes[c] for c in fit.labels.tolist()]
+            given += fit.given
             continue
         samples = load_dataset(ctx, source).samples
         paths += [relative(ctx, s.path) for s in samples]

@@ -16,7 +16,7 @@ from services.kinds.wndchrm.engine import get_engine
 from services.kinds.wndchrm.experiment import Labelled
 from services.kinds.wndchrm.features import image_features
 from services.kinds.wndchrm.fitfile import UNKNOWN, FitFile, read_fit, write_fit
-from services.kinds.wndchrm.names import columns_in
+from services.kinds.wndchrm.names import columns_in, is_42, names_42
 from services.kinds.wndchrm.options import Options
 from services.kinds.wndchrm.outputs import output_path
 
@@ -62,7 +62,10 @@ def feature_names(opts: Options) -> list[str]:
 def labelled(ctx: JobContext, source: str, opts: Options, classes: list[str] | None = None) -> Labelled:
     """A labelled dataset (or ``.fit`` model) with features; ``classes`` fixes the class order."""
     if is_model(source):
-        return _from_fit(ctx, source, opts)
+        model = fit_samples(ctx, source, opts)
+        if not (model.labels >= 0).any():
+            raise BadJob(f"model {source!r} has no samples of a known class")
+        return model
     dataset = load_dataset(ctx, source)
     if not dataset.labelled:
         unlabelled = next(s for s in dataset.samples if s.label is None)
@@ -78,42 +81,43 @@ def labelled(ctx: JobContext, source: str, opts: Options, classes: list[str] | N
     return Labelled([relative(ctx, p) for p in paths], features_of(ctx, paths, opts), labels, names)
 
 
-def _from_fit(ctx: JobContext, source: str, opts: Options) -> Labelled:
-    """A model's labelled images: its known-class samples, in the v5 features of ``opts``.
+def fit_samples(ctx: JobContext, source: str, opts: Options) -> Labelled:
+    """Every image of a ``.fit`` in the v5 features of ``opts``; class-0 (unknown) images labelled -1.
 
-    A C++ model (4.2 names) loses the features v5 does not compute; its class-0 (unknown) samples are
-    not training data and are left out.
+    ``given`` holds each image's class label ("" for unknown). A C++ file (4.2 names) loses the
+    features v5 does not compute. A file of the other feature set (long for a short job or the reverse)
+    is refused, as wndchrm refuses it.
     """
     fit = read_fit(ctx.confine(source, must_exist=True), source)
-    columns = columns_in(fit.feature_names, feature_names(opts))
-    if columns is None:
-        wanted = "long (-l)" if opts.long else "short"
-        raise BadJob(f"model {source!r} does not hold the {wanted} feature set of this CharmFeatures version")
+    wanted = feature_names(opts)
+    columns = columns_in(fit.feature_names, wanted)
+    expected = len(names_42(wanted)) if is_42(fit.feature_names) else len(wanted)
+    if columns is None or len(fit.feature_names) != expected:
+        which = "long (-l)" if opts.long else "short"
+        raise BadJob(f"model {source!r} does not hold the {which} feature set ({len(fit.feature_names)} "
+                     f"features, not {expected})")
     rows = _rows_per_image(fit, source)
     if any(len(r) != opts.tiles for r in rows):
         raise BadJob(
             f"model {source!r} was trained with {len(rows[0])} tile(s) per image, not {opts.tiles} (-t)"
         )
     labels = np.array([fit.labels[r[0]] for r in rows], dtype=np.intp)
-    paths = [fit.paths[r[0]] for r in rows]
     features = [fit.features[np.ix_(np.array(r, dtype=np.intp), columns)] for r in rows]
-    return Labelled(paths, features, labels, fit.classes)
+    given = tuple(fit.classes[c] if c >= 0 else "" for c in labels.tolist())
+    return Labelled([fit.paths[r[0]] for r in rows], features, labels, fit.classes, given=given)
 
 
 def _rows_per_image(fit: FitFile, source: str) -> list[list[int]]:
-    """Sample rows grouped by image (consecutive rows with one path), unknown-class samples left out."""
+    """Sample rows grouped by image: consecutive rows with one path and one class."""
     rows: list[list[int]] = []
-    previous = None
-    for index, path in enumerate(fit.paths):
-        if fit.labels[index] == UNKNOWN:
-            previous = None
-            continue
-        if path != previous:
+    previous: tuple[str, int] | None = None
+    for index, key in enumerate(zip(fit.paths, fit.labels.tolist(), strict=True)):
+        if key != previous:
             rows.append([])
-            previous = path
+            previous = key
         rows[-1].append(index)
     if not rows:
-        raise BadJob(f"model {source!r} has no samples of a known class")
+        raise BadJob(f"model {source!r} has no samples")
     return rows
 
 
