@@ -36,10 +36,20 @@ def _fit(folder: Path, name: str) -> FitFile:
 
 
 def _labelled(fit: FitFile, classes: list[str]) -> Labelled:
-    """One tile per image (these .fit files were made without -t); labels mapped onto ``classes``."""
-    given = tuple(fit.classes[c] if c >= 0 else "" for c in fit.labels.tolist())
+    """Images as consecutive rows with one path (their tiles); labels mapped onto ``classes``."""
+    starts = [i for i in range(len(fit.paths)) if i == 0 or fit.paths[i] != fit.paths[i - 1]]
+    ends = [*starts[1:], len(fit.paths)]
+    given = tuple(fit.classes[fit.labels[i]] if fit.labels[i] >= 0 else "" for i in starts)
     labels = np.array([classes.index(g) if g in classes else -1 for g in given], dtype=np.intp)
-    return Labelled(list(fit.paths), [row[None, :] for row in fit.features], labels, classes, given=given)
+    features = [fit.features[a:b] for a, b in zip(starts, ends, strict=True)]
+    return Labelled([fit.paths[i] for i in starts], features, labels, classes, given=given)
+
+
+def _tiled(fit: FitFile, classes: list[str] | None = None) -> FitFile:
+    """test-l.fit read as 10 images of 2 tiles: each odd sample takes the path of the one before it
+    (README.txt gives the awk command that made the same file for the C++ program)."""
+    paths = [fit.paths[i - i % 2] for i in range(len(fit.paths))]
+    return FitFile(classes or fit.classes, fit.feature_names, fit.features, fit.labels, paths, fit.version)
 
 
 def _from_sig(folder: Path, name: str, image: str) -> tuple[Labelled, list[str]]:
@@ -58,6 +68,7 @@ def _cpp_printout(fixture: str) -> str:
 
 
 def _ours(train: FitFile, test: Labelled, argv: list[str], folder: Path) -> str:
+    """Our printout for ``wndchrm ARGV TRAIN TEST``, on the rows of the two .fit files."""
     command = options.parse(["wndchrm", argv[0], *argv[1:], "train.fit", "test.fit"])
     opts = command.options
     weight_file = None
@@ -68,7 +79,7 @@ def _ours(train: FitFile, test: Labelled, argv: list[str], folder: Path) -> str:
                     np.array([data.classes.index(g) if g in data.classes else -1 for g in test.given]),
                     data.classes, given=test.given)
     result = evaluation.run_test(data, test, opts, classify=argv[0] == "classify", weight_file=weight_file)
-    return printout.printout([result], 1)
+    return printout.printout([result])
 
 
 @pytest.mark.parametrize(("fixture", "train", "test", "argv"), [
@@ -92,6 +103,21 @@ def _ours(train: FitFile, test: Labelled, argv: list[str], folder: Path) -> str:
 def test_output_equals_the_cpp_program(unpacked: Path, fixture: str, train: str, test: str, argv: list[str]) -> None:
     test_fit = _fit(unpacked, test)
     ours = _ours(_fit(unpacked, train), _labelled(test_fit, test_fit.classes), argv, unpacked)
+    assert ours == _cpp_printout(fixture)
+
+
+@pytest.mark.parametrize(("fixture", "argv", "test_classes"), [
+    ("classify-tiled-t2x1.txt", ["classify", "-l", "-t2x1"], None),
+    ("classify-tiled-t2x1-w.txt", ["classify", "-l", "-t2x1", "-w"], None),
+    ("classify-tiled-t2x1-on-tiled-ab.txt", ["classify", "-l", "-t2x1"], ["alpha", "beta"]),
+    ("test-tiled-t2x1-i5.txt", ["test", "-l", "-t2x1", "-i5"], None),
+])
+def test_tiled_images_equal_the_cpp_program(unpacked: Path, fixture: str, argv: list[str],
+                                            test_classes: list[str] | None) -> None:
+    # Per tile lines, then the image's "(AVG)"; a tile's value uses the test set's labels ("alpha" is 0).
+    tiled = _tiled(_fit(unpacked, "test-l.fit"))
+    test_fit = _tiled(_fit(unpacked, "test-l.fit"), test_classes)
+    ours = _ours(tiled, _labelled(test_fit, test_fit.classes), argv, unpacked)
     assert ours == _cpp_printout(fixture)
 
 

@@ -141,7 +141,7 @@ def test_continuous_values_predict_numbers() -> None:
         assert np.abs(predicted - actual).mean() < 0.5
         correlation = split.pearson(["0"])
         assert correlation is not None and correlation[0] > 0.8
-    assert "Average Pearson Correlation (2 splits): " in printout.printout([result], 1)
+    assert "Average Pearson Correlation (2 splits): " in printout.printout([result])
 
 
 def test_assessment_leaves_out_each_feature_group() -> None:
@@ -151,7 +151,7 @@ def test_assessment_leaves_out_each_feature_group() -> None:
     assert [r.left_out for r in results] == [None, "Alpha a [ ]", "Beta b [ ]"]
     # Leaving out the informative group ("Alpha") costs accuracy; leaving out the noise does not.
     assert results[1].mean_accuracy < results[0].mean_accuracy <= results[2].mean_accuracy + 0.1
-    text = printout.printout(results, 1)
+    text = printout.printout(results)
     assert "Accuracy assessment without using feature group 'Alpha a [ ]' - Average accuracy (2 splits)" in text
 
 

@@ -142,7 +142,10 @@ def evaluate(models: list[wnd.Model], target: Labelled, indices: IndexArray, opt
              classes: list[str]) -> list[ImageResult]:
     """Classify the images ``indices`` of ``target`` with the split's model(s)."""
     values = target.values[indices] if target.values is not None else None
-    settings = predict.Settings(classes, options.wnn, options.first_n or 1, options.max_tile, values is not None)
+    # A separate test set has its own (sorted) labels; a split's test images share the training ones.
+    own = sorted(set(target.given) - {""}) if target.given else None
+    settings = predict.Settings(classes, test_classes=own, wnn=options.wnn, rank=options.first_n or 1,
+                                max_tile=options.max_tile, continuous=values is not None)
     results = predict.classify_images(models, [target.features[i] for i in indices],
                                       [target.paths[i] for i in indices], target.labels[indices], settings, values)
     if target.given:

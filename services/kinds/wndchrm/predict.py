@@ -30,6 +30,8 @@ class Settings:
     """What ClassifyImage needs besides the models: method, rank, tile use, labels."""
 
     classes: list[str]
+    #: The test set's own labels, which wndchrm uses for the per-tile interpolated values.
+    test_classes: list[str] | None = None
     wnn: bool = False
     rank: int = 1
     max_tile: bool = False
@@ -51,6 +53,10 @@ class ImageResult:
     actual_value: float | None = None
     #: The image's own label when it is not a training class ("" if unlabelled).
     given: str = ""
+    #: Each tile's own result, which wndchrm prints before an image of several tiles.
+    tiles: wnd.TileResult | None = None
+    #: Each tile's value: interpolated with the test set's labels, or with ``-C`` predicted.
+    tile_values: FloatArray | None = None
 
 
 def ranked_prediction(probabilities: FloatArray, actual: int, rank: int, fallback: int) -> int:
@@ -130,9 +136,18 @@ def classify_images(models: list[wnd.Model], images: list[FloatArray], paths: li
             probabilities, fallback = tiles.probabilities[rows].mean(axis=0), int(tiles.predicted[rows[-1]])
         predicted = ranked_prediction(probabilities, int(actual[index]), settings.rank, fallback)
         value = float(interpolate.interpolated(probabilities, settings.classes)) if numeric else None
+        own = wnd.TileResult(tiles.probabilities[rows], tiles.norm_factor[rows], tiles.predicted[rows])
         results.append(ImageResult(paths[index], int(actual[index]), predicted, probabilities,
-                                   float(tiles.norm_factor[rows].mean()), value))
+                                   float(own.norm_factor.mean()), value, tiles=own,
+                                   tile_values=_tile_values(own.probabilities, settings) if numeric else None))
     return results
+
+
+def _tile_values(probabilities: FloatArray, settings: Settings) -> FloatArray:
+    """ClassifyImage's per-tile value: p(c) times the value of the test set's c-th label (0 past its end)."""
+    labels = settings.test_classes if settings.test_classes is not None else settings.classes
+    values = [interpolate.c_atof(labels[c]) if c < len(labels) else 0.0 for c in range(len(settings.classes))]
+    return np.asarray(probabilities @ np.array(values), dtype=np.float64)
 
 
 def _continuous_images(models: list[wnd.Model], images: list[FloatArray], paths: list[str],
@@ -146,5 +161,6 @@ def _continuous_images(models: list[wnd.Model], images: list[FloatArray], paths:
                                for k, model in enumerate(models)])
         known = actual_values is not None and int(actual[index]) >= 0
         results.append(ImageResult(paths[index], int(actual[index]), -1, np.zeros(1), 0.0, float(values.mean()),
-                                   float(actual_values[index]) if known and actual_values is not None else None))
+                                   float(actual_values[index]) if known and actual_values is not None else None,
+                                   tile_values=values))
     return results

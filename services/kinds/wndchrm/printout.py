@@ -35,7 +35,32 @@ def header(classes: list[str], numeric: bool, continuous: bool) -> str:
     return "\t".join(columns + (["pred. val."] if numeric else []))
 
 
-def image_line(r: ImageResult, classes: list[str], tiles: int, continuous: bool) -> str:
+def image_lines(r: ImageResult, classes: list[str], continuous: bool) -> list[str]:
+    """An image's line, after one line per tile if it has several (wndchrm's default verbosity)."""
+    count = len(r.tile_values) if r.tile_values is not None else (len(r.tiles.norm_factor) if r.tiles else 1)
+    lines = [_tile_line(r, k, count, classes, continuous) for k in range(count)] if count > 1 else []
+    return [*lines, _image_line(r, classes, count, continuous)]
+
+
+def _actual(r: ImageResult, classes: list[str]) -> str:
+    return classes[r.actual] if r.actual >= 0 else f"{r.given}*"
+
+
+def _tile_line(r: ImageResult, k: int, count: int, classes: list[str], continuous: bool) -> str:
+    name = f"{r.path} ({k + 1}/{count})"
+    value = float(r.tile_values[k]) if r.tile_values is not None else None
+    if continuous:
+        actual = c_float(r.actual_value, ".3g") if r.actual_value is not None else "N/A"
+        return f"{name}\t{actual}\t{c_float(float('nan') if value is None else value, '.3g')}"
+    assert r.tiles is not None
+    probabilities = "".join(c_float(float(p), ".3f") + "\t" for p in r.tiles.probabilities[k])
+    predicted = int(r.tiles.predicted[k])
+    line = (f"{name}\t{c_float(float(r.tiles.norm_factor[k]), '.3g')}\t{probabilities}{_actual(r, classes)}\t"
+            f"{classes[predicted] if predicted >= 0 else ''}")
+    return line + (f"\t{c_float(value, '.3f')}" if value is not None else "")
+
+
+def _image_line(r: ImageResult, classes: list[str], tiles: int, continuous: bool) -> str:
     name = r.path + (" (AVG)" if tiles > 1 else "")
     if continuous:
         actual = c_float(r.actual_value, "f") if r.actual_value is not None else "N/A"
@@ -45,9 +70,8 @@ def image_line(r: ImageResult, classes: list[str], tiles: int, continuous: bool)
             line += "\t" + c_float(abs((r.actual_value - value) / r.actual_value) if r.actual_value else math.inf, "f")
         return line
     probabilities = "".join(c_float(float(p), ".3f") + "\t" for p in r.probabilities)
-    actual = classes[r.actual] if r.actual >= 0 else f"{r.given}*"
     predicted = classes[r.predicted] if r.predicted >= 0 else ""
-    line = f"{name}\t{c_float(r.norm_factor, '.3g')}\t{probabilities}{actual}\t{predicted}"
+    line = f"{name}\t{c_float(r.norm_factor, '.3g')}\t{probabilities}{_actual(r, classes)}\t{predicted}"
     return line + (f"\t{c_float(r.value, '.3f')}" if r.value is not None else "")
 
 
@@ -67,10 +91,11 @@ def matrix(classes: list[str], cells: NDArray[np.float64] | NDArray[np.int64], c
     return [*lines, ""]
 
 
-def split_block(result: TestResult, index: int, tiles: int, numeric: bool) -> list[str]:
-    split = result.splits[index]
+def split_block(result: TestResult, index: int, numeric: bool) -> list[str]:
     lines = ["", SEPARATOR, header(result.classes, numeric, result.continuous)]
-    return lines + [image_line(r, result.classes, tiles, result.continuous) for r in split.images]
+    for r in result.splits[index].images:
+        lines += image_lines(r, result.classes, result.continuous)
+    return lines
 
 
 def summary(result: TestResult) -> list[str]:
@@ -88,12 +113,12 @@ def summary(result: TestResult) -> list[str]:
     return [*lines, SEPARATOR]
 
 
-def printout(results: list[TestResult], tiles: int) -> str:
+def printout(results: list[TestResult]) -> str:
     """The whole text for one run, or for ``-A`` the run with every feature and one per group left out."""
     lines: list[str] = []
     for result in results:
         numeric = any(r.value is not None for s in result.splits for r in s.images)
         for index in range(len(result.splits)):
-            lines += split_block(result, index, tiles, numeric)
+            lines += split_block(result, index, numeric)
         lines += summary(result)
     return "\n".join(lines) + "\n"
