@@ -144,6 +144,15 @@ def test_continuous_values_predict_numbers() -> None:
     assert "Average Pearson Correlation (2 splits): " in printout.printout([result])
 
 
+def test_continuous_test_set_keeps_its_own_values() -> None:
+    data = _synthetic([8, 8, 8], classes=["1", "2", "3"])
+    other = _synthetic([4, 4], seed=5, classes=["1", "7"])
+    given = tuple(other.classes[c] for c in other.labels.tolist())
+    test_set = Labelled(other.paths, other.features, np.array([0] * 4 + [-1] * 4), data.classes, given=given)
+    result = _run(data, "-C", test_set=test_set)
+    assert [r.actual_value for r in result.splits[0].images] == [1.0] * 4 + [7.0] * 4
+
+
 def test_assessment_leaves_out_each_feature_group() -> None:
     data = _synthetic([10, 10])
     names = ["Alpha a [0]", "Alpha a [1]", "Beta b [0]", "Beta b [1]", "Beta b [2]", "Beta b [3]"]

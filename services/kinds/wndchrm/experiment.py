@@ -80,9 +80,14 @@ def select_classes(data: Labelled, options: Options) -> Labelled:
 
 
 def as_continuous(data: Labelled) -> Labelled:
-    """``-C``: one class holding every labelled image, each valued by its label read as a number."""
-    values = np.where(data.labels >= 0, interpolate.label_values(data.classes)[data.labels], 0.0)
-    labels = np.where(data.labels >= 0, 0, -1).astype(np.intp)
+    """``-C``: one class holding every labelled image, each valued by its own label read as a number."""
+    if data.given:  # a test set: its labels need not be training classes
+        known = np.array([label != "" for label in data.given])
+        values = np.array([interpolate.c_atof(label) for label in data.given])
+    else:
+        known = data.labels >= 0
+        values = np.where(known, interpolate.label_values(data.classes)[data.labels], 0.0)
+    labels = np.where(known, 0, -1).astype(np.intp)
     return replace(data, labels=labels, classes=[""], values=values)
 
 
