@@ -6,7 +6,7 @@
   channels and truncated to whole numbers, as the C++ program does.
 - Any compression tifffile reads (with imagecodecs: LZW, Deflate, PackBits, ...), strips or tiles.
 - A multi-page TIFF gives its first page (the C++ program refuses such a file; see the README).
-- Binary PPM/PGM too (:mod:`services.kinds.wndchrm.ppm`).
+- Binary ``.ppm`` files too (:mod:`services.kinds.wndchrm.ppm`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from services.kinds.wndchrm.sampling import MIN_TILE_SIDE, cut_samples
 __all__ = ["IMAGE_SUFFIXES", "MIN_TILE_SIDE", "RGB_WEIGHTS", "Picture", "is_image", "load_tiles", "read_image"]
 
 TIFF_SUFFIXES = (".tif", ".tiff")
-PPM_SUFFIXES = (".ppm", ".pgm")
-#: Suffixes read as images; everything else in a dataset folder is ignored.
+#: Only ``.ppm`` (P5 or P6 inside), as the C++ program collects no ``.pgm`` from a class folder.
+PPM_SUFFIXES = (".ppm",)
+#: Suffixes read as images (the C++ program's); everything else in a dataset folder is ignored.
 IMAGE_SUFFIXES = TIFF_SUFFIXES + PPM_SUFFIXES
 
 #: The C++ program's RGB2GRAY weights (cmatrix.h).

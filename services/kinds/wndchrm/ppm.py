@@ -1,4 +1,4 @@
-"""Read binary PGM/PPM (``P5`` grey, ``P6`` RGB; 8-bit, or 16-bit big-endian when maxval > 255).
+"""Read a binary ``.ppm`` (``P5`` grey, ``P6`` RGB; 8-bit, or 16-bit big-endian when maxval > 255).
 
 wndchrm 1.60 lists PPM among its formats and collects ``.ppm`` files from a class folder, but its
 ``OpenImage`` only opens names containing ``.tif``, so it fails on every one. Here a PPM gives what the
