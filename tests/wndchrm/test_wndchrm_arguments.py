@@ -188,3 +188,17 @@ def test_running_in_process_refuses_what_the_built_in_engine_cannot_honour(
     assert "cannot honour -c" in capsys.readouterr().err and not (data_root / "m.fit").exists()
     assert main(["--data-root", str(data_root), "classify", "a.fit", "one.tif", "r.html"]) == 2
     assert "writes classify results as TSV" in capsys.readouterr().err
+
+
+def test_a_binary_reads_lists_of_images_as_wndchrm_does(tree: JobContext, data_root: Path) -> None:
+    # wndchrm 1.60: any file that is not an image is a list; its paths are relative to the working
+    # directory (the data root); lines that are not image paths are skipped. Confined all the same.
+    (data_root / "lists").mkdir()
+    (data_root / "lists/test.txt").write_text("image\tclass\nset/a/a1.tif\ta\nset/b/b1.tif\tb\n")
+    argv = ["wndchrm", "test", "set", "lists/test.txt"]
+    WndchrmKind(binary="/site/bin/wndchrm").validate(argv, tree)
+    with pytest.raises(BadJob, match=r"is not a folder, a \.tsv file"):
+        WNDCHRM.validate(argv, tree)
+    (data_root / "lists/out.txt").write_text("set/a/a1.tif\ta\n../../outside.tif\tb\n")
+    with pytest.raises(BadJob, match=r"lists/out.txt, line 2: path .*outside the data root"):
+        WndchrmKind(binary="/site/bin/wndchrm").validate(["wndchrm", "test", "set", "lists/out.txt"], tree)

@@ -104,8 +104,11 @@ def _classify(cmd: Command) -> Job:
     return Job(cmd, cmd.args[0], images=tuple(cmd.args[1:end]), output=cmd.options.out, report=report)
 
 
-def parse_job(argv: list[str], ctx: JobContext) -> Job:
-    """Parse and check a whole argv: options, arguments, and that paths exist under the data root."""
+def parse_job(argv: list[str], ctx: JobContext, *, as_cpp: bool = False) -> Job:
+    """Parse and check a whole argv: options, arguments, and that paths exist under the data root.
+
+    ``as_cpp``: for a C++ binary, whose lists of images are read as it reads them (``load_dataset``).
+    """
     cmd = options.parse(argv)
     if cmd.name == "train":
         job = _train(cmd)
@@ -117,11 +120,11 @@ def parse_job(argv: list[str], ctx: JobContext) -> Job:
         raise _usage(cmd, "IMAGE" if cmd.name == "features" else "DATASET", f"got {len(cmd.args)} argument(s)")
     else:
         job = Job(cmd, cmd.args[0], output=cmd.options.out if cmd.name == "check" else None)
-    check_outputs(ctx, _built_in_outputs(job, ctx), inputs_of(job, ctx))
+    check_outputs(ctx, _built_in_outputs(job, ctx), inputs_of(job, ctx, as_cpp=as_cpp))
     return job
 
 
-def inputs_of(job: Job, ctx: JobContext) -> set[Path]:
+def inputs_of(job: Job, ctx: JobContext, *, as_cpp: bool = False) -> set[Path]:
     """Every file the job reads (arguments and their images), resolved; BadJob if one is unusable."""
     if job.command.name == "features":
         image = ctx.confine(job.dataset, must_exist=True)
@@ -136,7 +139,7 @@ def inputs_of(job: Job, ctx: JobContext) -> set[Path]:
         if _is_model(source):
             continue
         try:
-            found.update(sample.path for sample in load_dataset(ctx, source).samples)
+            found.update(sample.path for sample in load_dataset(ctx, source, as_cpp=as_cpp).samples)
         except BadJob as exc:
             if index == 1 and job.command.name == "test":
                 raise BadJob(f"{exc} (in 'test DATASET X', X is the test set unless it contains '.htm', "

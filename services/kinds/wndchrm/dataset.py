@@ -47,15 +47,20 @@ def relative(ctx: JobContext, path: Path) -> str:
     return path.relative_to(ctx.data_root.resolve()).as_posix()
 
 
-def load_dataset(ctx: JobContext, arg: str) -> Dataset:
-    """List the images of the dataset named by ``arg``; BadJob naming what is wrong with it."""
+def load_dataset(ctx: JobContext, arg: str, *, as_cpp: bool = False) -> Dataset:
+    """List the images of the dataset named by ``arg``; BadJob naming what is wrong with it.
+
+    ``as_cpp``: read a list of images as wndchrm 1.60 does, for a job a C++ binary will run: any file
+    that is not an image is a list, its paths are relative to the working directory (the data root),
+    and lines that are not image paths are skipped.
+    """
     path = ctx.confine(arg, must_exist=True)
     if path.is_dir():
         samples = _folder(ctx, path, arg)
-    elif path.suffix.lower() == ".tsv":
-        samples = _tsv(ctx, path, arg)
     elif is_image(path):
         samples = [Sample(path, None)]
+    elif path.suffix.lower() == ".tsv" or (as_cpp and path.is_file()):
+        samples = _tsv(ctx, path, arg, ctx.data_root if as_cpp else None)
     else:
         raise BadJob(f"dataset {arg!r} is not a folder, a .tsv file or a .tif/.tiff image")
     if not samples:
@@ -88,7 +93,8 @@ def _folder(ctx: JobContext, path: Path, arg: str) -> list[Sample]:
     return samples
 
 
-def _tsv(ctx: JobContext, path: Path, arg: str) -> list[Sample]:
+def _tsv(ctx: JobContext, path: Path, arg: str, base: Path | None) -> list[Sample]:
+    # base: the folder relative paths start from (None: the list's own folder).
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -102,8 +108,10 @@ def _tsv(ctx: JobContext, path: Path, arg: str) -> list[Sample]:
         label = fields[1].strip() if len(fields) > 1 and fields[1].strip() else None
         where = f"{arg}, line {number}"
         if not is_image(Path(name)):
+            if base is not None:
+                continue  # wndchrm 1.60 skips it, with a warning
             raise BadJob(f"{where}: {name[:200]!r} is not a .tif/.tiff image path")
-        target = Path(name) if Path(name).is_absolute() else path.parent / name
+        target = Path(name) if Path(name).is_absolute() else (base or path.parent) / name
         try:
             image = ctx.confine(str(target), must_exist=True)
         except BadJob as exc:

@@ -43,7 +43,7 @@ class WndchrmKind:
         self.external = ExternalWndchrm(binary) if binary else None
 
     def _job(self, argv: list[str], ctx: JobContext) -> Job:
-        job = parse_job(argv, ctx)
+        job = parse_job(argv, ctx, as_cpp=self.external is not None)
         if self.external is None:
             check_supported(job.options)
             check_arguments_supported(job.report, job.command.name)
@@ -80,7 +80,7 @@ def _check_for_binary(job: Job, ctx: JobContext) -> None:
         raise BadJob(f"wndchrm classify reads one test set; {job.images[1][:200]!r} would be taken for its "
                      "report and overwritten (the built-in engine takes several)")
     check_external(job.options)
-    check_outputs(ctx, written_by(job, ctx), inputs_of(job, ctx))  # inside the data root, no input
+    check_outputs(ctx, written_by(job, ctx), inputs_of(job, ctx, as_cpp=True))  # inside the root, no input
 
 
 def register_for(binary: str | os.PathLike[str] | None) -> WndchrmKind:
