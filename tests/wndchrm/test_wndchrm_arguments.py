@@ -29,6 +29,7 @@ def tree(ctx: JobContext, make_image: Callable[..., Path], data_root: Path) -> J
         make_image(f"set/a/a{k}.tif", size=32, seed=k)
         make_image(f"set/b/b{k}.tif", size=32, seed=10 + k)
     make_image("one.tif", size=32, seed=20)
+    make_image("-one.tif", size=32, seed=21)
     for listing in ("list.tsv", "Dlist.tsv"):
         (data_root / listing).write_text("set/a/a0.tif\ta\nset/b/b0.tif\tb\n")
     (data_root / "w.txt").write_text("0.5 a feature name\n")
@@ -139,6 +140,7 @@ def test_built_in_engine_refuses_a_classify_report_and_a_binary_takes_one(tree: 
         (("test", "-vw../w.txt", "set"), "outside the data root"),
         (("train", "-D/../../x.fit", "set"), "outside the data root"),  # the binary writes 'D/../../x.fit'
         (("train", "-Dlist.tsv", "Dlist.tsv"), "output 'Dlist.tsv' is also an input"),
+        (("classify", "a.fit", "--", "-one.tif"), "would read the argument '-one.tif' as options"),
     ],
 )
 def test_what_a_binary_must_not_be_given(tree: JobContext, args: tuple[str, ...], message: str) -> None:

@@ -76,6 +76,10 @@ def _check_for_binary(job: Job, ctx: JobContext) -> None:
     """What a C++ wndchrm 1.60 could not do, or must not be given, refused before it runs."""
     if job.options.out is not None:
         raise BadJob("--out is an option of the built-in engine; the configured wndchrm binary has none")
+    dashed = [arg for arg in job.command.args if arg.startswith("-")]
+    if dashed:
+        raise BadJob(f"wndchrm 1.60 would read the argument {dashed[0][:200]!r} as options (it reads every "
+                     "word starting with '-' before the arguments as options); name it './...' instead")
     if len(job.images) > 1:
         raise BadJob(f"wndchrm classify reads one test set; {job.images[1][:200]!r} would be taken for its "
                      "report and overwritten (the built-in engine takes several)")
