@@ -4,6 +4,7 @@ inputs; and what the submitter accepts when the workers run a C++ binary."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from wndchrm_helpers import run_through_kind
 
 from depqueue.errors import BadJob
 from services.kinds import JobContext
-from services.kinds.wndchrm import WNDCHRM, WndchrmKind
+from services.kinds.wndchrm import WNDCHRM, WndchrmKind, support
 from services.kinds.wndchrm.commands import parse_job, report_paths
 from services.kinds.wndchrm.kind import register_for
 
@@ -148,9 +149,23 @@ def test_what_a_binary_must_not_be_given(tree: JobContext, args: tuple[str, ...]
         WndchrmKind(binary="/site/bin/wndchrm").validate(["wndchrm", *args], tree)
 
 
-def test_a_binary_takes_the_options_the_built_in_engine_refuses(tree: JobContext) -> None:
-    argv = ["wndchrm", "train", "-mcl", "-R", "-S100:30", "-Dsaved.fit", "set"]
-    with pytest.raises(BadJob, match="cannot honour -c"):
+@pytest.fixture
+def binary_only() -> tuple[str, str]:
+    """(spelling, example word) of an option the built-in engine refuses and a binary takes."""
+    from test_wndchrm_options import REFUSED_EXAMPLES
+
+    external = {spelling for _, spelling, _ in support.EXTERNAL_REFUSED}
+    for _, spelling, _ in support.REFUSED:
+        if spelling not in external and spelling in REFUSED_EXAMPLES:
+            return spelling, REFUSED_EXAMPLES[spelling]
+    pytest.skip("the built-in engine now honours every option a binary takes")
+
+
+def test_a_binary_takes_the_options_the_built_in_engine_refuses(
+        tree: JobContext, binary_only: tuple[str, str]) -> None:
+    spelling, word = binary_only
+    argv = ["wndchrm", "train", "-mcl", "-R", "-S100:30", "-Dsaved.fit", word, "set"]
+    with pytest.raises(BadJob, match=f"cannot honour {re.escape(spelling)} "):
         WNDCHRM.validate(argv, tree)
     WndchrmKind(binary="/site/bin/wndchrm").validate(argv, tree)
 
@@ -166,28 +181,31 @@ def test_register_for_follows_the_configuration() -> None:
 
 
 @pytest.mark.parametrize("binary", [None, "/site/bin/wndchrm"])
-def test_submitter_validates_for_the_workers_engine(tree: JobContext, data_root: Path, binary: str | None) -> None:
+def test_submitter_validates_for_the_workers_engine(tree: JobContext, data_root: Path, binary: str | None,
+                                                    binary_only: tuple[str, str]) -> None:
     # The submitter reads wndchrm_binary like the workers: with it, a job only the binary can run is
     # accepted (and then fails to connect to the closed port: exit 4); without it, refused (exit 2).
+    spelling, word = binary_only
     env = {**os.environ, "DATA_ROOT": str(data_root), "BEANSTALKD_PORT": "1", "BEANSTALKD_RETRIES": "1",
            "BEANSTALKD_WAIT_RETRY": "0.01"}
     env.pop("WNDCHRM_BINARY", None)
     if binary:
         env["WNDCHRM_BINARY"] = binary
-    done = subprocess.run([str(BIN / "wndchrm-submit"), "--", "wndchrm", "train", "-c", "set", "m.fit"],
+    done = subprocess.run([str(BIN / "wndchrm-submit"), "--", "wndchrm", "train", word, "set", "m.fit"],
                           env=env, capture_output=True, text=True, timeout=60)
     if binary:
         assert done.returncode == 4, done.stderr
     else:
-        assert done.returncode == 2 and "cannot honour -c" in done.stderr, done.stderr
+        assert done.returncode == 2 and f"cannot honour {spelling} " in done.stderr, done.stderr
 
 
 def test_running_in_process_refuses_what_the_built_in_engine_cannot_honour(
-        tree: JobContext, data_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tree: JobContext, data_root: Path, capsys: pytest.CaptureFixture[str], binary_only: tuple[str, str]) -> None:
     from services.kinds.wndchrm.__main__ import main
 
-    assert main(["--data-root", str(data_root), "train", "-c", "set", "m.fit"]) == 2
-    assert "cannot honour -c" in capsys.readouterr().err and not (data_root / "m.fit").exists()
+    spelling, word = binary_only
+    assert main(["--data-root", str(data_root), "train", word, "set", "m.fit"]) == 2
+    assert f"cannot honour {spelling} " in capsys.readouterr().err and not (data_root / "m.fit").exists()
     assert main(["--data-root", str(data_root), "classify", "a.fit", "one.tif", "r.html"]) == 2
     assert "writes classify results as TSV" in capsys.readouterr().err
 
