@@ -78,7 +78,8 @@ class TestResult:
     def mean_accuracy(self) -> float:
         return float(np.mean(self.accuracies))
 
-    def _per_split(self, split: SplitResult) -> tuple[NDArray[np.int64], FloatArray]:
+    def split_matrices(self, split: SplitResult) -> tuple[NDArray[np.int64], FloatArray]:
+        """One split's confusion counts and mean marginal probabilities per actual class (rows)."""
         n = len(self.classes)
         confusion = np.zeros((n, n), dtype=np.int64)
         probability = np.zeros((n, n))
@@ -94,19 +95,19 @@ class TestResult:
     @property
     def confusion(self) -> NDArray[np.int64]:
         """Counts summed over the splits; rows are actual classes, columns predicted."""
-        return np.asarray(sum(self._per_split(s)[0] for s in self.splits), dtype=np.int64)
+        return np.asarray(sum(self.split_matrices(s)[0] for s in self.splits), dtype=np.int64)
 
     @property
     def class_probability(self) -> FloatArray:
         """Mean marginal probabilities of each actual class's test images (rows), averaged over splits."""
-        return np.asarray(np.mean([self._per_split(s)[1] for s in self.splits], axis=0), dtype=np.float64)
+        return np.asarray(np.mean([self.split_matrices(s)[1] for s in self.splits], axis=0), dtype=np.float64)
 
     @property
     def similarity(self) -> FloatArray:
         """wndchrm's similarity matrix: each split's class probability rows over their diagonal, averaged."""
         rows = []
         for split in self.splits:
-            probability = self._per_split(split)[1]
+            probability = self.split_matrices(split)[1]
             with np.errstate(invalid="ignore", divide="ignore"):
                 rows.append(probability / np.diag(probability)[:, None])
         return np.asarray(np.mean(rows, axis=0), dtype=np.float64)

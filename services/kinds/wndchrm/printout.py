@@ -35,10 +35,10 @@ def header(classes: list[str], numeric: bool, continuous: bool) -> str:
     return "\t".join(columns + (["pred. val."] if numeric else []))
 
 
-def image_lines(r: ImageResult, classes: list[str], continuous: bool) -> list[str]:
-    """An image's line, after one line per tile if it has several (wndchrm's default verbosity)."""
+def image_lines(r: ImageResult, classes: list[str], continuous: bool, tile_lines: bool = True) -> list[str]:
+    """An image's line, after one line per tile if it has several (from wndchrm's default verbosity, 2)."""
     count = len(r.tile_values) if r.tile_values is not None else (len(r.tiles.norm_factor) if r.tiles else 1)
-    lines = [_tile_line(r, k, count, classes, continuous) for k in range(count)] if count > 1 else []
+    lines = [_tile_line(r, k, count, classes, continuous) for k in range(count)] if count > 1 and tile_lines else []
     return [*lines, _image_line(r, classes, count, continuous)]
 
 
@@ -75,8 +75,10 @@ def _image_line(r: ImageResult, classes: list[str], tiles: int, continuous: bool
     return line + (f"\t{c_float(r.value, '.3f')}" if r.value is not None else "")
 
 
-def matrix(classes: list[str], cells: NDArray[np.float64] | NDArray[np.int64], counts: bool) -> list[str]:
-    """TrainingSet::PrintConfusion: 18-wide columns; counts get totals and per-class accuracy."""
+def matrix(classes: list[str], cells: NDArray[np.float64] | NDArray[np.int64], counts: bool,
+           unknown: list[float] | None = None) -> list[str]:
+    """TrainingSet::PrintConfusion: 18-wide columns; counts get totals and per-class accuracy; an
+    UNKNOWN row when it has a value above 0."""
     head = f"{' ':>18}" + "".join(f"{c:>18}" for c in classes)
     lines = [head + (f"{'Total Tested':>18}{'Per-Class Accuracy':>20}" if counts else "")]
     for index, name in enumerate(classes):
@@ -88,13 +90,42 @@ def matrix(classes: list[str], cells: NDArray[np.float64] | NDArray[np.int64], c
         else:
             body = "".join(f"{' ':>11}{c_float(float(v), '1.5f')}" for v in row)
         lines.append(f"{name:>18}{body}")
+    if unknown is not None and any(v > 0 for v in unknown):
+        cells_text = (f"{int(v):>18}" if counts else f"{' ':>11}{c_float(v, '1.5f')}" for v in unknown)
+        lines.append(f"{'UNKNOWN':>18}" + "".join(cells_text))
     return [*lines, ""]
 
 
-def split_block(result: TestResult, index: int, numeric: bool) -> list[str]:
-    lines = ["", SEPARATOR, header(result.classes, numeric, result.continuous)]
-    for r in result.splits[index].images:
-        lines += image_lines(r, result.classes, result.continuous)
+def split_matrices(result: TestResult, index: int) -> list[str]:
+    """What wndchrm prints after each split at verbosity 3 and above: its two matrices and accuracy.
+
+    Images of unknown class make an UNKNOWN row: their predictions, and (wndchrm's indexing) the
+    summed probabilities of the 2nd to last class, then 0.
+    """
+    split = result.splits[index]
+    if result.continuous:
+        found = split.pearson(["0"])
+        return ["", f"Pearson Correlation: {c_float(found[0] if found else 0.0, 'f')} ", ""]
+    confusion, probability = result.split_matrices(split)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        similarity = probability / np.diag(probability)[:, None]
+    unknown = [r for r in split.images if r.actual < 0]
+    predicted = [float(sum(r.predicted == c for r in unknown)) for c in range(len(result.classes))]
+    sums = [float(sum(r.probabilities[c] for r in unknown)) for c in range(1, len(result.classes))] + [0.0]
+    lines = ["", *matrix(result.classes, confusion, True, predicted)]
+    lines += matrix(result.classes, similarity, False, sums)
+    return [*lines, "", f"Accuracy: {c_float(split.accuracy, 'f')} "]
+
+
+def split_block(result: TestResult, index: int, numeric: bool, verbosity: int) -> list[str]:
+    """A split's lines: separator, then (verbosity 1+) header and images, (2+) tiles, (3+) matrices."""
+    lines = ["", SEPARATOR]
+    if verbosity >= 1:
+        lines.append(header(result.classes, numeric, result.continuous))
+        for r in result.splits[index].images:
+            lines += image_lines(r, result.classes, result.continuous, verbosity >= 2)
+    if verbosity > 2 and result.left_out is None:
+        lines += split_matrices(result, index)
     return lines
 
 
@@ -113,12 +144,16 @@ def summary(result: TestResult) -> list[str]:
     return [*lines, SEPARATOR]
 
 
-def printout(results: list[TestResult]) -> str:
-    """The whole text for one run, or for ``-A`` the run with every feature and one per group left out."""
+def printout(results: list[TestResult], verbosity: int = 2) -> str:
+    """The whole text for one run, or for ``-A`` the run with every feature and one per group left out.
+
+    ``verbosity`` is wndchrm's ``-sN`` (default 2); at 1 it prints no summary, as wndchrm does.
+    """
     lines: list[str] = []
     for result in results:
         numeric = any(r.value is not None for s in result.splits for r in s.images)
         for index in range(len(result.splits)):
-            lines += split_block(result, index, numeric)
-        lines += summary(result)
+            lines += split_block(result, index, numeric, verbosity)
+        if verbosity != 1:
+            lines += summary(result)
     return "\n".join(lines) + "\n"

@@ -21,9 +21,9 @@ def _num(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def text_report(results: list[TestResult]) -> str:
-    """What wndchrm prints for the run, from its first split on (see :mod:`printout`)."""
-    return printout(results)
+def text_report(results: list[TestResult], verbosity: int = 2) -> str:
+    """What wndchrm prints for the run at ``-s`` ``verbosity``, from its first split on (see :mod:`printout`)."""
+    return printout(results, verbosity)
 
 
 def _label(classes: list[str], index: int) -> str | None:

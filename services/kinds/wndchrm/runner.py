@@ -110,7 +110,7 @@ def run_test(job: Job, ctx: JobContext, argv: list[str]) -> None:
     }
     write_atomic(json_path, reports.json_report(results, meta))
     write_atomic(html_path, reports.html_report(result, title, classifier))
-    write_atomic(text_path, reports.text_report(results))
+    write_atomic(text_path, reports.text_report(results, job.options.verbosity))
     log.info("test %s: average accuracy %.4f over %d split(s) -> %s",
              title, result.mean_accuracy, len(result.splits), text_path)
 
@@ -143,7 +143,7 @@ def run_classify(job: Job, ctx: JobContext) -> None:
     results = _run(ctx, data, test_set, job.options, classify=True)
     out = classify_output(ctx, job)
     write_atomic(out, reports.classify_tsv(results[0]))
-    write_atomic(printout_path(out), reports.text_report(results))
+    write_atomic(printout_path(out), reports.text_report(results, job.options.verbosity))
     log.info("classified %d image(s) with %s -> %s", len(test_set.paths), job.dataset, out)
 
 
