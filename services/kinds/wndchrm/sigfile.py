@@ -16,6 +16,7 @@ unchecked with ``-O``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import tempfile
@@ -156,19 +157,29 @@ def _usable(path: Path, options: Options, wanted_v5: Sequence[str],
     except (OSError, ValueError) as exc:
         log.warning("%s is not used: %s", path, exc)
         return None
-    expected_names = names_42(wanted_v5)
     if not old_style and sig.version != (VERSION_MAJOR, feature_type(options)):
         log.info("%s is not used: feature vector %d.%d, not %d.%d", path, *sig.version,
                  VERSION_MAJOR, feature_type(options))
         return None
-    # A file without names (old wndchrm) is read in the C++ program's order if its length fits.
-    unnamed = not any(sig.names) and len(sig.values) == len(expected_names)
-    names = expected_names if unnamed else sig.names
-    columns = columns_in(names, wanted_v5)
-    if columns is None or len(names) != len(expected_names):
+    columns = _columns(tuple(sig.names), tuple(wanted_v5))
+    if columns is None:
         log.info("%s is not used: it does not hold the feature set of these options", path)
         return None
     return sig.values[columns]
+
+
+@functools.lru_cache(maxsize=8)
+def _columns(names: tuple[str, ...], wanted_v5: tuple[str, ...]) -> NDArray[np.intp] | None:
+    """Where a file named ``names`` holds ``wanted_v5``; None unless it is exactly their 4.2 set.
+
+    Cached: every .sig of a dataset has the same names, and mapping them costs more than parsing.
+    """
+    expected = names_42(wanted_v5)
+    # A file without names (old wndchrm) is read in the C++ program's order if its length fits.
+    unnamed = not any(names) and len(names) == len(expected)
+    found = expected if unnamed else list(names)
+    columns = columns_in(found, wanted_v5)
+    return columns if columns is not None and len(found) == len(expected) else None
 
 
 def write_image_sigs(image: Path, options: Options, features: NDArray[np.float64], v5_names: Sequence[str],
