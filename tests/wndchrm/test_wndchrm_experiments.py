@@ -172,6 +172,12 @@ def test_weight_file_replaces_the_computed_weights(tmp_path: Path) -> None:
     replaced = evaluation.run_test(data, None, _opts("-n2"), weight_file=read)
     assert replaced.weights is not None and replaced.weights.tolist() == [0, 0, 1, 1, 1, 1]
     assert replaced.mean_accuracy < _run(data, "-n2").mean_accuracy
+    # -v- subtracts the file's weights; a weight that goes below 0 becomes 0.
+    minus = evaluation.WeightFile("-", zero_informative, "w.weights")
+    models, distance = evaluation.models_for(data, np.arange(20), _opts(), minus)
+    computed, _ = evaluation.models_for(data, np.arange(20), _opts())
+    assert models[0].weights.tolist() == np.maximum(computed[0].weights - [0, 0, 1, 1, 1, 1], 0).tolist()
+    assert distance == pytest.approx(float(np.sqrt(((computed[0].weights - [0, 0, 1, 1, 1, 1]) ** 2).sum())))
     short = tmp_path / "short.weights"
     short.write_text("1.0 f0\n")
     with pytest.raises(BadJob, match="has 1 line"):
@@ -230,6 +236,8 @@ def test_weights_written_then_read_through_the_kind(examples_root: Path) -> None
     run_through_kind(WNDCHRM, ctx, ["wndchrm", "test", "--out=out/vr.txt", "-vrout/tex.weights", "ex/textures"])
     body = json.loads((examples_root / "out/vr.json").read_text())
     assert body["splits"][0]["weight_file_distance"] == pytest.approx(0.0, abs=1e-3)
+    with pytest.raises(BadJob, match=r"out/none\.weights"):
+        run_through_kind(WNDCHRM, ctx, ["wndchrm", "test", "--out=out/x.txt", "-vrout/none.weights", "ex/textures"])
 
 
 def test_train_then_classify_with_the_model(examples_root: Path) -> None:

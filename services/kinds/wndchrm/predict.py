@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from depqueue.errors import BadJob
 from services.kinds.wndchrm import interpolate, wnd
 
 FloatArray = NDArray[np.float64]
@@ -94,7 +95,8 @@ def _tile_results(models: list[wnd.Model], images: list[FloatArray], paths: list
     """Every tile of every image, in image then tile order; with one model per tile position if given."""
     counts = {len(tiles) for tiles in images}
     if len(models) > 1 and counts != {len(models)}:
-        raise ValueError(f"{len(models)} tile positions, but images have {sorted(counts)} tiles")
+        raise BadJob(f"-t# trains one model per tile position ({len(models)}), but the images to classify "
+                     f"have {sorted(counts)} tile(s)")
     tile_paths = tuple(path for path, tiles in zip(paths, images, strict=True) for _ in range(len(tiles)))
     if len(models) == 1:
         return wnd.classify_tiles(models[0], np.concatenate(images), settings.wnn, tile_paths)
