@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import multiprocessing
+import resource
 import sys
 import tempfile
 import time
@@ -64,6 +65,12 @@ def server_usage(port: int) -> tuple[float, int]:
     return cpu, sum(int(v) for k, v in stats.items() if k.startswith("cmd-"))
 
 
+def children_cpu() -> float:
+    """CPU seconds (user and system) of this process's children that have ended and been waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def through_depqueue(port: int, n: int, processes: int, log: Path, quiet: bool = False) -> float:
     setup_logging(str(log))
     if quiet:
@@ -96,7 +103,9 @@ def main() -> None:
         cpu0, cmds0 = server_usage(port)
         raw_s = raw(port, args.deps, args.processes)
         _, cmds1 = server_usage(port)
+        workers_cpu = children_cpu()
         dq_s = through_depqueue(port, args.deps, args.processes, Path(tmp) / "worker.log", args.quiet_workers)
+        workers_cpu = children_cpu() - workers_cpu
         cpu2, cmds2 = server_usage(port)
     figures = {"deps": args.deps, "processes": args.processes, "binlog": not args.no_binlog,
                "worker_logging": "warnings" if args.quiet_workers else "info",
@@ -105,13 +114,17 @@ def main() -> None:
                "ratio": round(raw_s / dq_s, 3),
                "raw_commands_per_job": round((cmds1 - cmds0) / args.deps, 2),
                "depqueue_commands_per_dep": round((cmds2 - cmds1 - 2) / args.deps, 2),
-               "server_cpu_us_per_command": round(1e6 * (cpu2 - cpu0) / max(1, cmds2 - cmds0), 2)}
+               "server_cpu_us_per_command": round(1e6 * (cpu2 - cpu0) / max(1, cmds2 - cmds0), 2),
+               # The workers' own CPU per dependency: what the queue's code costs, and much steadier than
+               # wall-clock rates on a shared machine.
+               "worker_cpu_us_per_dep": round(1e6 * workers_cpu / args.deps, 1)}
     print(f"{'':12}{'seconds':>10}{'jobs/s':>10}")
     print(f"{'raw':12}{raw_s:10.2f}{args.deps / raw_s:10.0f}")
     print(f"{'depqueue':12}{dq_s:10.2f}{args.deps / dq_s:10.0f}")
     print(f"ratio depqueue/raw throughput: {raw_s / dq_s:.2f} (goal >= 0.5)")
     print(f"beanstalkd commands per job: raw {figures['raw_commands_per_job']}, depqueue "
           f"{figures['depqueue_commands_per_dep']}; server CPU {figures['server_cpu_us_per_command']} us/command")
+    print(f"worker CPU per dependency: {figures['worker_cpu_us_per_dep']} us")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
 

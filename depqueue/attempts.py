@@ -36,23 +36,20 @@ class Result:
     delay: int = 0
 
 
-@dataclass(frozen=True)
 class Attempt:
-    """A reserved job with its stats: which attempt this is, and how many earlier ones crashed."""
+    """A reserved job with its stats: which attempt this is, and how many earlier ones crashed.
 
-    job: Job
-    envelope: Envelope
-    stats: StatsJob
+    Both are read once from beanstalkd's counters (a plain class: this is made for every job).
+    """
 
-    @property
-    def crashes(self) -> int:
-        stats = self.stats
-        return max(0, stats["reserves"] - stats["releases"] - stats["buries"] - 1)
+    __slots__ = ("crashes", "envelope", "job", "number", "stats")
 
-    @property
-    def number(self) -> int:
-        failures = max(0, self.stats["pri"] - self.envelope.wire_priority)
-        return failures + self.crashes + 1
+    def __init__(self, job: Job, envelope: Envelope, stats: StatsJob) -> None:
+        self.job = job
+        self.envelope = envelope
+        self.stats = stats
+        self.crashes = max(0, stats["reserves"] - stats["releases"] - stats["buries"] - 1)
+        self.number = max(0, stats["pri"] - envelope.wire_priority) + self.crashes + 1
 
     @property
     def exhausted(self) -> bool:

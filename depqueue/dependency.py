@@ -44,7 +44,7 @@ class DependencyRunner:
         """Run one dependency; with ``prefetch`` the next job is reserved in the round trip of its delete."""
         job, envelope = attempt.job, attempt.envelope
         dep_tube, parent = attempt.stats["tube"], envelope.parent or 0
-        if attempt.exhausted:
+        if attempt.number > envelope.attempts:  # exhausted
             reason = attempt.out_of_attempts("running it")
             return NextJobs(self.fail(job.id, envelope.params, parent, dep_tube, reason))
         log.info("dep %d of parent %d started, attempt %d/%d: %s", job.id, parent, attempt.number,

@@ -34,10 +34,6 @@ class DepTubeWatch:
         #: Each dependency tube's priority, read once from its first ready job.
         self.tube_priority: dict[str, int] = {}
 
-    def refresh_if_due(self) -> None:
-        if time.monotonic() >= self.next_refresh:
-            self.refresh()
-
     def refresh_soon(self) -> None:
         """A new dependency tube exists (this worker expanded a parent): look at once."""
         self.next_refresh = 0.0

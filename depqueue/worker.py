@@ -84,7 +84,8 @@ class Worker:
         wait = self.settings.reconnect_wait
         while not self.stopping:
             try:
-                self.watch.refresh_if_due()
+                if time.monotonic() >= self.watch.next_refresh:
+                    self.watch.refresh()
                 job, self.prefetched = self.prefetched, None
                 if job is None:
                     job = self.conn.reserve(self.settings.reserve_timeout)
