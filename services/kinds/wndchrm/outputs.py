@@ -28,12 +28,23 @@ def default_output(ctx: JobContext, source: str, suffix: str) -> Path:
     return ctx.data_root.resolve() / REPORTS_DIR / f"{stem}{suffix}"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write via a temp file in the same folder and a rename, so readers see all of it or none."""
+    """Write via a temp file in the same folder and a rename, so readers see all of it or none.
+
+    The file gets the permissions an ordinary ``open`` would give (0666 less the umask), not the 0600 of
+    a temp file: reports and models are meant for the lab to read.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as stream:
             stream.write(payload)
         os.replace(temp, path)
