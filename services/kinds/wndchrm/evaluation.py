@@ -51,7 +51,8 @@ class SplitResult:
     def pearson(self, classes: list[str]) -> tuple[float, float, float] | None:
         """Correlation and P value of interpolated and actual values, and their mean absolute difference."""
         valued = [r for r in self.images if r.value is not None and r.actual >= 0]
-        if not valued or not interpolate.pearson_applies(classes):
+        continuous = any(r.actual_value is not None for r in valued)  # values, not labels read as numbers
+        if not valued or not (continuous or interpolate.pearson_applies(classes)):
             return None
         predicted = np.array([r.value for r in valued], dtype=np.float64)
         actual = np.array([r.actual_value if r.actual_value is not None else interpolate.c_atof(classes[r.actual])

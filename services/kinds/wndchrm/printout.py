@@ -104,7 +104,7 @@ def split_matrices(result: TestResult, index: int) -> list[str]:
     """
     split = result.splits[index]
     if result.continuous:
-        found = split.pearson(["0"])
+        found = split.pearson(result.classes)
         return ["", f"Pearson Correlation: {c_float(found[0] if found else 0.0, 'f')} ", ""]
     confusion, probability = result.split_matrices(split)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -134,7 +134,7 @@ def summary(result: TestResult) -> list[str]:
     prefix = f"Accuracy assessment without using feature group '{result.left_out}' - " if result.left_out else ""
     count = len(result.splits)
     if result.continuous:
-        correlations = [p[0] if (p := s.pearson(["0"])) else 0.0 for s in result.splits]
+        correlations = [p[0] if (p := s.pearson(result.classes)) else 0.0 for s in result.splits]
         return ["", SEPARATOR, f"{prefix}Average Pearson Correlation ({count} splits): "
                 + c_float(float(np.mean(correlations)), "f"), "", SEPARATOR]
     lines = ["", SEPARATOR, f"{prefix}Average accuracy ({count} splits): {c_float(result.mean_accuracy, 'f')}", ""]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import shlex
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from depqueue.errors import BadJob, RetryLater
 from services.kinds import JobContext
-from services.kinds.wndchrm import cache, evaluation, experiment, reports, weights
+from services.kinds.wndchrm import cache, evaluation, experiment, interpolate, reports, weights
 from services.kinds.wndchrm.commands import Job, classify_output, missing_images, report_paths
 from services.kinds.wndchrm.dataset import load_dataset, relative
 from services.kinds.wndchrm.experiment import FloatArray, Labelled
@@ -75,6 +76,14 @@ def _weight_file(ctx: JobContext, opts: Options) -> evaluation.WeightFile | None
                                  opts.weights_path)
 
 
+def _continuous_allowed(opts: Options, dataset: str, data: Labelled) -> Options:
+    """wndchrm takes -C from a dataset (not a .fit) only if every class label is wholly a number."""
+    if opts.continuous and not is_model(dataset) and not interpolate.labels_pure_numeric(data.classes):
+        log.warning("-C needs class labels that are numbers; %s are not: classes are used", data.classes)
+        return replace(opts, continuous=False)
+    return opts
+
+
 def _run(ctx: JobContext, data: Labelled, test_set: Labelled | None, opts: Options,
          classify: bool) -> list[evaluation.TestResult]:
     """The run (or, with -A, one per feature group left out); writes -vw's weight file."""
@@ -93,7 +102,7 @@ def run_test(job: Job, ctx: JobContext, argv: list[str]) -> None:
     data = labelled(ctx, job.dataset, job.options)
     save_loaded_fits(ctx, job.options, job.dataset, [job.testset] if job.testset else [])
     test_set = _test_set(ctx, [job.testset], data, job.options) if job.testset else None
-    results = _run(ctx, data, test_set, job.options, classify=False)
+    results = _run(ctx, data, test_set, _continuous_allowed(job.options, job.dataset, data), classify=False)
     result = results[0]
     classifier = "WNN" if job.options.wnn else "WND-5"
     title = job.dataset + (f" tested on {job.testset}" if job.testset else "")
@@ -140,7 +149,7 @@ def run_classify(job: Job, ctx: JobContext) -> None:
     data = labelled(ctx, job.dataset, job.options)
     save_loaded_fits(ctx, job.options, job.dataset, list(job.images))
     test_set = _test_set(ctx, list(job.images), data, job.options)
-    results = _run(ctx, data, test_set, job.options, classify=True)
+    results = _run(ctx, data, test_set, _continuous_allowed(job.options, job.dataset, data), classify=True)
     out = classify_output(ctx, job)
     write_atomic(out, reports.classify_tsv(results[0]))
     write_atomic(printout_path(out), reports.text_report(results, job.options.verbosity))
