@@ -159,6 +159,8 @@ def run_test(data: Labelled, test_set: Labelled | None, options: Options, classi
              weight_file: WeightFile | None = None, left_out: tuple[str, IndexArray] | None = None) -> TestResult:
     """``options.splits`` splits (one for ``classify``); each trains on its training images and tests."""
     data, test_set = prepared(data, test_set, options)
+    if classify and options.splits > 1:
+        experiment.log.warning("-n is ignored by classify: it trains on the same images every time")
     chosen = experiment.plan(data, options, test_set is not None, classify)
     rng = None if classify else np.random.default_rng(experiment.SPLIT_SEED)
     result = TestResult(data.classes, [], data.values is not None, left_out[0] if left_out else None)
