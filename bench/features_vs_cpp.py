@@ -1,0 +1,164 @@
+"""Feature time per image here (CharmFeatures) against the C++ wndchrm, and the queue's per-core efficiency.
+
+    .venv/bin/python bench/features_vs_cpp.py [--wndchrm PATH] [--small 8] [--large 4] [--processes 2]
+                                              [--cpp-images N] [--json FILE]
+
+(a) per image, one process each: the built-in engine (read, preprocess, CharmFeatures long set) in this
+    process, and the C++ ``wndchrm train -l -m`` on a folder holding just that image (its ``.sig``
+    written beside it), on the same 16-bit images: ``--small`` of 256x256 and ``--large`` of 1024x768,
+    cut from scikit-image's bundled CC0 textures (mirrored to size, scaled to 16 bits). ``--cpp-images``
+    times the C++ program on only the first N of each size when it is too slow to run on all.
+(b) the queue: a private beanstalkd, ``wndchrm-worker -p N`` and one ``wndchrm train -l`` job whose
+    dependencies compute one image each; efficiency = the sum of (a)'s one-process times / (N x wall time
+    from submit to the parent's outcome). Goals: (a) no slower than the C++ program; (b) at least 0.95.
+
+Compare against an optimised C++ build: wndchrm's automake files leave CXXFLAGS without -O2 unless
+given, and such a build is about 30 times slower (110 s for one 256x256 image against 3.3 s here).
+Rebuild with ``make CXXFLAGS="-std=gnu++11 -O2"``; its .sig values are the same to 1e-6.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._server import beanstalkd
+from depqueue import DepQueue
+from services.kinds.wndchrm.engine import get_engine
+from services.kinds.wndchrm.example_data import TEXTURES
+from services.kinds.wndchrm.images import load_tiles
+from services.kinds.wndchrm.options import parse
+from tests.queue_helpers import BIN, children_of, wait_until
+
+SIZES = {"small": (256, 256), "large": (768, 1024)}  # rows, columns
+
+
+def make_images(folder: Path, small: int, large: int) -> list[Path]:
+    """16-bit crops of the textures, in two class folders (``train`` needs classes)."""
+    from skimage import data
+
+    rng = np.random.default_rng(7)
+    paths = []
+    for k, size in enumerate(["small"] * small + ["large"] * large):
+        rows, cols = SIZES[size]
+        photo = getattr(data, TEXTURES[k % len(TEXTURES)])().astype(np.uint16) * 257
+        photo = np.pad(photo, ((0, max(0, rows - photo.shape[0])), (0, max(0, cols - photo.shape[1]))),
+                       mode="reflect")
+        r, c = rng.integers(0, photo.shape[0] - rows + 1), rng.integers(0, photo.shape[1] - cols + 1)
+        path = folder / f"class{k % 2}" / f"{size}-{k:02d}.tif"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tifffile.imwrite(path, photo[r : r + rows, c : c + cols])
+        paths.append(path)
+    return paths
+
+
+def time_builtin(image: Path) -> float:
+    engine = get_engine()
+    options = parse(["wndchrm", "check", "-l", "x"]).options
+    started = time.perf_counter()
+    for tile in load_tiles(image, options):
+        engine.compute(tile)
+    return time.perf_counter() - started
+
+
+def time_cpp(wndchrm: str, image: Path, scratch: Path) -> float:
+    """The C++ program on a folder holding only ``image``; it exits 1 even on success, so the .sig is
+    what tells success."""
+    folder = scratch / image.stem
+    folder.mkdir(parents=True)
+    shutil.copy(image, folder / image.name)
+    started = time.perf_counter()
+    subprocess.run([wndchrm, "train", "-l", "-m", str(folder), str(scratch / f"{image.stem}.fit")],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    elapsed = time.perf_counter() - started
+    if not (folder / f"{image.stem}-l.sig").stat().st_size:
+        raise RuntimeError(f"wndchrm wrote no features for {image}")
+    return elapsed
+
+
+def time_queue(root: Path, processes: int, images: int) -> float:
+    """Submit to the moment the parent's outcome arrives, workers already up."""
+    with beanstalkd() as port:
+        env = {**os.environ, "BEANSTALKD_PORT": str(port), "DATA_ROOT": str(root), "NUM_WORKERS": str(processes)}
+        worker = subprocess.Popen([str(BIN / "wndchrm-worker"), "--log", str(root / "worker.log")], env=env)
+        try:
+            wait_until(lambda: len(children_of(worker.pid)) == processes, 30, "the workers")
+            queue = DepQueue(port=port)
+            started = time.perf_counter()
+            parent = queue.add_job(["wndchrm", "train", "-l", "images", "out/bench.fit"], batch="bench")
+            outcome: dict[str, object] = {}
+            while not outcome:
+                for record in queue.collect_outcomes("bench"):
+                    if record.body["parent"] == parent:
+                        outcome = record.body
+                time.sleep(0.05)
+            elapsed = time.perf_counter() - started
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(60)
+    if outcome.get("status") != "succeeded" or outcome.get("deps") != images:
+        raise RuntimeError(f"queue run did not compute every image: {outcome}")
+    return elapsed
+
+
+def _per_size(times: dict[Path, float], size: str) -> list[float]:
+    return [t for path, t in times.items() if path.name.startswith(size)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--wndchrm", default=shutil.which("wndchrm"), help="the C++ wndchrm 1.60 binary")
+    parser.add_argument("--small", type=int, default=8)
+    parser.add_argument("--large", type=int, default=4)
+    parser.add_argument("--cpp-images", type=int, default=None, help="C++ on only the first N of each size")
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    report: dict[str, object] = {"load_before": os.getloadavg()[0]}
+    with tempfile.TemporaryDirectory() as temp:
+        root = Path(temp) / "queue"
+        images = make_images(root / "images", args.small, args.large)
+        ours = {image: time_builtin(image) for image in images}
+        cpp: dict[Path, float] = {}
+        if args.wndchrm and Path(args.wndchrm).is_file():
+            for size in SIZES:
+                chosen = [p for p in images if p.name.startswith(size)][: args.cpp_images]
+                cpp.update({p: time_cpp(args.wndchrm, p, Path(temp) / "cpp") for p in chosen})
+        else:
+            print(f"C++ wndchrm not found (--wndchrm {args.wndchrm}): its column is left out")
+        wall = time_queue(root, args.processes, len(images))
+    print(f"load average before the run: {report['load_before']:.2f}")
+    for size, (rows, cols) in SIZES.items():
+        here, there = _per_size(ours, size), _per_size(cpp, size)
+        line = f"{size} {cols}x{rows} 16-bit, long set: built-in {np.mean(here):6.2f} s/image (n={len(here)})"
+        if there:
+            mean_cpp = float(np.mean(there))
+            ratio = mean_cpp / float(np.mean(here))
+            line += f"; C++ wndchrm {mean_cpp:7.2f} s/image (n={len(there)}); C++/built-in {ratio:.1f}x"
+            report[f"{size}_cpp_seconds"] = round(mean_cpp, 3)
+        report[f"{size}_builtin_seconds"] = round(float(np.mean(here)), 3) if here else None
+        print(line)
+    efficiency = sum(ours.values()) / (args.processes * wall)
+    print(f"queue, {len(images)} images on {args.processes} worker processes: wall {wall:.1f} s, "
+          f"one-process sum {sum(ours.values()):.1f} s, per-core efficiency {efficiency:.3f} (goal >= 0.95)")
+    report.update(queue_wall_seconds=round(wall, 2), one_process_sum=round(sum(ours.values()), 2),
+                  efficiency=round(efficiency, 3), processes=args.processes)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
