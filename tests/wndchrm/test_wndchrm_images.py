@@ -131,3 +131,10 @@ def test_rotated_tiles_that_run_past_the_edge_are_refused(tmp_path: Path) -> Non
         load_tiles(tmp_path / "wide.tif", _options("-R", "-t2"))
     tifffile.imwrite(tmp_path / "square.tif", np.zeros((41, 40), np.uint8))
     assert len(load_tiles(tmp_path / "square.tif", _options("-R", "-t2"))) == 16
+
+
+def test_normalising_the_deviation_of_a_uniform_image_is_a_bad_job(tmp_path: Path) -> None:
+    tifffile.imwrite(tmp_path / "flat.tif", np.full((20, 20), 7, np.uint8))
+    assert load_tiles(tmp_path / "flat.tif", _options("-S100"))[0].max() == 100
+    with pytest.raises(BadJob, match=r"flat\.tif.*one intensity"):
+        load_tiles(tmp_path / "flat.tif", _options("-S100:30"))

@@ -148,7 +148,7 @@ def cpp_moments(values: NDArray[np.float64]) -> tuple[float, float]:
     return mean, (math.sqrt(m2 / (count - 1)) if count > 2 else 0.0)
 
 
-def normalize(image: NDArray[np.float64], options: Options, bits: int) -> NDArray[np.float64]:
+def normalize(image: NDArray[np.float64], options: Options, bits: int, name: str = "") -> NDArray[np.float64]:
     """``-Sx[:y]``: shift the mean to x (and scale the deviation about x to y), clipped to the bit depth.
 
     As the C++ program: x and y are read as integers, x <= 0 does nothing, the deviation is the sample
@@ -163,6 +163,9 @@ def normalize(image: NDArray[np.float64], options: Options, bits: int) -> NDArra
     image_mean, spread = cpp_moments((image.T if downsampled else image).ravel())
     values = image - (image_mean - mean)
     if std > 0:
+        if spread == 0:
+            # The C++ program would divide by zero and compute features of NaN pixels.
+            raise BadJob(f"image {name!r} has one intensity throughout: -S{mean}:{std} cannot scale its deviation")
         values = mean + (values - mean) * (std / spread)
     return np.clip(values, 0.0, 2.0**bits - 1)
 
@@ -170,7 +173,7 @@ def normalize(image: NDArray[np.float64], options: Options, bits: int) -> NDArra
 def preprocess(image: NDArray[np.float64], options: Options, bits: int, name: str) -> NDArray[np.float64]:
     """``-B``, then ``-d``, then ``-S``, as ``ImageMatrix::OpenImage``."""
     image = downsample(_cut_block(image, options, name), options.downsample)
-    return np.ascontiguousarray(normalize(image, options, bits), dtype=np.float64)
+    return np.ascontiguousarray(normalize(image, options, bits, name), dtype=np.float64)
 
 
 def rotate(image: NDArray[np.float64], quarter_turns: int) -> NDArray[np.float64]:
