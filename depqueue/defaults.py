@@ -10,7 +10,7 @@ BEANSTALKD_PORT = 11300
 TUBE = "wndchrm"
 
 #: User-facing priority of a job; lower runs first, as in beanstalkd. It is shifted left by
-#: PRIORITY_SHIFT bits on the wire so the low bits can count failed attempts (see worker.py).
+#: PRIORITY_SHIFT bits on the wire so the low bits can count failed attempts (see attempts.py).
 PRIORITY = 1024
 PRIORITY_SHIFT = 8
 MAX_PRIORITY = (1 << (32 - PRIORITY_SHIFT)) - 1
