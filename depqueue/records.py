@@ -140,6 +140,8 @@ def put_record(conn: Connection, tube: str, record: RecordBody) -> int:
     body = record.to_dict()
     for key in (None, *record.SHRINK):
         if key is not None:
+            if body.get(key) is None:
+                continue  # nothing to drop
             body = {**body, key: None, f"{key}_dropped": "too large for one job"}
         try:
             data = encode_record(body, defaults.MAX_RECORD)
