@@ -248,6 +248,10 @@ def test_weights_written_then_read_through_the_kind(examples_root: Path) -> None
     assert body["splits"][0]["weight_file_distance"] == pytest.approx(0.0, abs=1e-3)
     with pytest.raises(BadJob, match=r"out/none\.weights"):
         run_through_kind(WNDCHRM, ctx, ["wndchrm", "test", "--out=out/x.txt", "-vrout/none.weights", "ex/textures"])
+    image = "ex/textures/brick/brick-000.tif"
+    with pytest.raises(BadJob, match="also an input"):  # -vw never overwrites an image it reads
+        run_through_kind(WNDCHRM, ctx, ["wndchrm", "test", "--out=out/x.txt", f"-vw{image}", "ex/textures"])
+    assert (examples_root / image).read_bytes()[:2] in (b"II", b"MM")
 
 
 def test_train_then_classify_with_the_model(examples_root: Path) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 from depqueue.errors import BadJob, RetryLater
 from services.kinds import JobContext
 from services.kinds.wndchrm import cache, evaluation, experiment, interpolate, reports, weights
-from services.kinds.wndchrm.commands import Job, classify_output, missing_images, report_paths
+from services.kinds.wndchrm.commands import Job, classify_output, missing_images, needed_images, report_paths
 from services.kinds.wndchrm.dataset import load_dataset, relative
 from services.kinds.wndchrm.experiment import FloatArray, Labelled
 from services.kinds.wndchrm.features import image_features
@@ -84,17 +84,27 @@ def _continuous_allowed(opts: Options, dataset: str, data: Labelled) -> Options:
     return opts
 
 
-def _run(ctx: JobContext, data: Labelled, test_set: Labelled | None, opts: Options,
+def _written(job: Job, ctx: JobContext, arg: str | Path) -> Path:
+    """An output path (``-vw``, classify's text) that is none of the job's inputs; BadJob if it is one."""
+    path = output_path(ctx, str(arg))
+    read_weights = job.options.weights_path if job.options.weights_action != "w" else None
+    sources = [s for s in (job.dataset, job.testset, *job.images, read_weights) if s]
+    if path in {ctx.confine(s) for s in sources} | set(needed_images(job, ctx)):
+        raise BadJob(f"output {relative(ctx, path)!r} is also an input of this job; it would be overwritten")
+    return path
+
+
+def _run(job: Job, ctx: JobContext, data: Labelled, test_set: Labelled | None, opts: Options,
          classify: bool) -> list[evaluation.TestResult]:
     """The run (or, with -A, one per feature group left out); writes -vw's weight file."""
+    weight_out = _written(job, ctx, opts.weights_path) if opts.weights_action == "w" and opts.weights_path else None
     weight_file = _weight_file(ctx, opts)
     if opts.assess:
         results = evaluation.run_assessment(data, test_set, opts, feature_names(opts), classify, weight_file)
     else:
         results = [evaluation.run_test(data, test_set, opts, classify, weight_file)]
-    if opts.weights_action == "w" and opts.weights_path and results[0].weights is not None:
-        text = weights.weight_file_text(results[0].weights, feature_names(opts))
-        write_atomic(output_path(ctx, opts.weights_path), text)
+    if weight_out is not None and results[0].weights is not None:
+        write_atomic(weight_out, weights.weight_file_text(results[0].weights, feature_names(opts)))
     return results
 
 
@@ -102,7 +112,7 @@ def run_test(job: Job, ctx: JobContext, argv: list[str]) -> None:
     data = labelled(ctx, job.dataset, job.options)
     save_loaded_fits(ctx, job.options, job.dataset, [job.testset] if job.testset else [])
     test_set = _test_set(ctx, [job.testset], data, job.options) if job.testset else None
-    results = _run(ctx, data, test_set, _continuous_allowed(job.options, job.dataset, data), classify=False)
+    results = _run(job, ctx, data, test_set, _continuous_allowed(job.options, job.dataset, data), classify=False)
     result = results[0]
     classifier = "WNN" if job.options.wnn else "WND-5"
     title = job.dataset + (f" tested on {job.testset}" if job.testset else "")
@@ -149,10 +159,11 @@ def run_classify(job: Job, ctx: JobContext) -> None:
     data = labelled(ctx, job.dataset, job.options)
     save_loaded_fits(ctx, job.options, job.dataset, list(job.images))
     test_set = _test_set(ctx, list(job.images), data, job.options)
-    results = _run(ctx, data, test_set, _continuous_allowed(job.options, job.dataset, data), classify=True)
     out = classify_output(ctx, job)
+    text_out = _written(job, ctx, printout_path(out))
+    results = _run(job, ctx, data, test_set, _continuous_allowed(job.options, job.dataset, data), classify=True)
     write_atomic(out, reports.classify_tsv(results[0]))
-    write_atomic(printout_path(out), reports.text_report(results, job.options.verbosity))
+    write_atomic(text_out, reports.text_report(results, job.options.verbosity))
     log.info("classified %d image(s) with %s -> %s", len(test_set.paths), job.dataset, out)
 
 
