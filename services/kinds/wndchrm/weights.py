@@ -33,6 +33,8 @@ IndexArray = NDArray[np.intp]
 MIN_CLASS_VARIANCE = 1e-6
 #: Moments2::var() is 0 unless a class has more than this many samples.
 MIN_SAMPLES_FOR_VARIANCE = 2
+#: A weight file has one short line per feature (wndchrm reads 127 characters of each).
+MAX_WEIGHT_FILE_BYTES = 16 * 1024 * 1024
 
 
 def fisher_scores(scaled: FloatArray, labels: IndexArray, n_classes: int) -> FloatArray:
@@ -110,6 +112,8 @@ def apply_weight_file(weights: FloatArray, path: Path, shown: str, action: str) 
     weights and the file's. BadJob if the file cannot be read or its line count is not the feature count.
     """
     try:
+        if path.stat().st_size > MAX_WEIGHT_FILE_BYTES:
+            raise BadJob(f"weight file {shown!r} is over {MAX_WEIGHT_FILE_BYTES} bytes: not a weight file")
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as exc:
         raise BadJob(f"weight file {shown!r} cannot be read: {exc}") from exc
