@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from depqueue import tubes
@@ -119,7 +119,7 @@ class ParentRunner:
         if pending(self.conn.stats_tube(parent.dep_tube)) > 0:
             self._park(parent)
         else:
-            self._run(HeldParent(attempt, parent.dep_tube, manifest))
+            self._run(replace(parent, manifest=manifest))
         return None
 
     def _park(self, parent: HeldParent) -> None:
@@ -164,8 +164,7 @@ class ParentRunner:
     def _run(self, parent: HeldParent) -> None:
         attempt = parent.attempt
         if parent.manifest:
-            parent = HeldParent(attempt, parent.dep_tube, parent.manifest,
-                                read_depfails(self.queue.reader, self.queue.tube, parent.id))
+            parent = replace(parent, depfails=read_depfails(self.queue.reader, self.queue.tube, parent.id))
         if attempt.exhausted:
             self.finish(parent, Ending("failed", attempt.out_of_attempts("running it")))
             return
