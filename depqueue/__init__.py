@@ -10,7 +10,7 @@ job itself runs once, after the last one. The seed's API::
     main_scope.launch_workers()
 """
 
-from depqueue.config import Config, load_config
+from depqueue.config import Config, load_config, load_settings
 from depqueue.envelope import Envelope
 from depqueue.errors import (
     BadJob,
@@ -31,5 +31,5 @@ from depqueue.worker import Worker, WorkerSettings
 __all__ = [
     "BadJob", "BeanstalkdUnreachable", "Config", "ConfigError", "DepQueue", "DepQueueError", "Envelope",
     "JobTooBig", "MalformedJob", "NotCancellable", "QueueMain", "RetryLater", "TimeLimitExceeded", "Worker",
-    "WorkerHooks", "WorkerSettings", "load_config",
+    "WorkerHooks", "WorkerSettings", "load_config", "load_settings",
 ]
