@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 from depqueue import DepQueue
+from depqueue.records import Outcome
 from testkit.beanstalkd import Beanstalkd
 from testkit.workers import WorkerPool, wait_outcomes, wait_until
+
+#: An outcome's fields, the same whoever writes it (a worker finishing the parent, or a user cancelling it).
+OUTCOME_KEYS = {"v", "type", *(f.name for f in fields(Outcome))}
 
 
 def test_heartbeat_keeps_a_job_longer_than_its_ttr(beanstalkd: Beanstalkd, data_root: Path, tmp_path: Path) -> None:
@@ -28,6 +33,7 @@ def test_time_limit_fails_the_job(beanstalkd: Beanstalkd, data_root: Path, tmp_p
         outcome = wait_outcomes(queue, "tl", [parent], timeout=20)[parent]
     assert outcome["status"] == "failed"
     assert "time limit of 1s exceeded" in outcome["reason"]
+    assert set(outcome) == OUTCOME_KEYS
 
 
 def test_cancel_removes_the_parent_and_its_pending_dependencies(beanstalkd: Beanstalkd, data_root: Path,
@@ -41,6 +47,7 @@ def test_cancel_removes_the_parent_and_its_pending_dependencies(beanstalkd: Bean
         outcome = wait_outcomes(queue, "c", [parent], timeout=10)[parent]
         wait_until(lambda: not queue.get_stats()["parents"], 10, "the dependency tube to empty")
     assert outcome["status"] == "cancelled"
+    assert set(outcome) == OUTCOME_KEYS and outcome["deps"] == 50 and outcome["command"].startswith("demo fanout")
     assert len(list(out.glob("part-*.txt"))) < 10  # the rest never ran
     assert queue.conn.stats_job(parent) is None
     assert queue.cancel(parent) is False
