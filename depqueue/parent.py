@@ -31,7 +31,7 @@ from depqueue.records import (
     FailedJob,
     Outcome,
     Record,
-    Stored,
+    StoredManifest,
     failed_dep_summary,
     purge,
     put_record,
@@ -53,7 +53,7 @@ class HeldParent:
 
     attempt: Attempt
     dep_tube: str
-    manifest: Stored | None = None
+    manifest: StoredManifest | None = None
     depfails: list[Record] = field(default_factory=list)
 
     @property

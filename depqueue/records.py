@@ -128,7 +128,7 @@ class FailedJob(RecordBody):
 
 
 @dataclass(frozen=True)
-class Stored:
+class StoredManifest:
     """A manifest as read back, with the id of the buried job that holds it."""
 
     id: int
@@ -163,13 +163,13 @@ def write_manifest(conn: Connection, dep_tube: str, parent: int, envelope: Envel
         conn.bury(manifest_id, RECORD_PRIORITY)
 
 
-def read_manifest(conn: Connection, dep_tube: str) -> Stored | None:
+def read_manifest(conn: Connection, dep_tube: str) -> StoredManifest | None:
     job = conn.peek_in(dep_tube, "buried")
     if job is None:
         return None
     try:
         body = decode_record(job.body)
-        return Stored(job.id, Manifest.from_body(body)) if body.get("type") == "manifest" else None
+        return StoredManifest(job.id, Manifest.from_body(body)) if body.get("type") == "manifest" else None
     except (MalformedJob, TypeError, ValueError):
         return None
 
