@@ -16,11 +16,11 @@ import pytest
 import tifffile
 from numpy.typing import NDArray
 
+from services.kinds.wndchrm.cpp_names import sample_names
 from services.kinds.wndchrm.engine import get_engine
 from services.kinds.wndchrm.images import load_tiles
 from services.kinds.wndchrm.names import v42_to_v5
 from services.kinds.wndchrm.options import parse
-from services.kinds.wndchrm.sampling import sample_name, samples
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cpp" / "features"
 RTOL, ATOL = 1e-4, 1e-9
@@ -53,10 +53,10 @@ def _check(image: Path, *words: str) -> int:
     tiles = load_tiles(image, options)
     stem = image.name.rsplit(".", 1)[0]
     engine = get_engine()
-    for sample, tile in zip(samples(options), tiles, strict=True):
-        reference = _reference(stem + sample_name(options, sample))
+    for name, tile in zip(sample_names(options), tiles, strict=True):
+        reference = _reference(stem + name)
         bad = _disagreements(engine.compute(tile), reference)
-        assert not bad, f"{len(bad)} of {len(reference)} features differ for {sample}: {bad[:5]}"
+        assert not bad, f"{len(bad)} of {len(reference)} features differ for {stem}{name}: {bad[:5]}"
     return len(tiles)
 
 

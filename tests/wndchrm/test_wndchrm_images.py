@@ -10,6 +10,7 @@ import pytest
 import tifffile
 
 from depqueue.errors import BadJob
+from services.kinds.wndchrm.cpp_names import sample_names
 from services.kinds.wndchrm.images import RGB_WEIGHTS, load_tiles, read_image
 from services.kinds.wndchrm.options import parse
 from services.kinds.wndchrm.sampling import downsample, rotate, sample_name, samples
@@ -98,8 +99,9 @@ def test_tiles_come_column_by_column_with_the_remainder_dropped(tmp_path: Path) 
     # 97 // 3 = 32 wide, 61 // 2 = 30 high; order (col, row): (0,0) (0,1) (1,0) (1,1) (2,0) (2,1).
     assert [t.shape for t in tiles] == [(30, 32)] * 6
     assert np.array_equal(tiles[1], grey[30:60, 0:32]) and np.array_equal(tiles[2], grey[0:30, 32:64])
-    names = [sample_name(options, s) for s in samples(options)]
-    assert names[:3] == ["-t3x2_0_0", "-t3x2_0_1", "-t3x2_1_0"]
+    assert sample_names(options)[:3] == ["-t3x2_0_0", "-t3x2_0_1", "-t3x2_1_0"]
+    rotated = _options("-R", "-t2x3", "-l")
+    assert [sample_name(rotated, s) for s in samples(rotated)] == sample_names(rotated)
 
 
 def test_block_then_downsample(tmp_path: Path) -> None:

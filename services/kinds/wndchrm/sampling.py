@@ -16,12 +16,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from depqueue.errors import BadJob
+from services.kinds.wndchrm.cpp_names import ROTATIONS, sample_names
 from services.kinds.wndchrm.options import Options
 
 #: Smallest tile side CharmFeatures gives meaningful texture features for (its transforms need room).
 MIN_TILE_SIDE = 8
-#: ``-R`` gives every image these rotations, in quarter turns.
-ROTATIONS = 4
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,8 @@ class Sample:
 
 
 def samples(options: Options) -> list[Sample]:
-    """Every sample of one image, in the C++ program's order (its ``.sig`` files and ``.fit`` lines)."""
+    """Every sample of one image, in the C++ program's order (its ``.sig`` files and ``.fit`` lines; the
+    names are ``cpp_names.sample_names``)."""
     rotations = ROTATIONS if options.rotations else 1
     return [
         Sample(rotation, column, row)
@@ -44,34 +44,15 @@ def samples(options: Options) -> list[Sample]:
     ]
 
 
+def sample_name(options: Options, sample: Sample) -> str:
+    """The C++ program's name for one sample (``-B..-d..-S..-R_1-t3x2_0_1-c-l``), from ``cpp_names``."""
+    index = (sample.rotation * options.tile_cols + sample.column) * options.tile_rows + sample.row
+    return sample_names(options)[index]
+
+
 def samples_per_image(options: Options) -> int:
     """Rows of an image's feature matrix: tiles times rotations."""
     return (ROTATIONS if options.rotations else 1) * options.tiles
-
-
-def sample_name(options: Options, sample: Sample) -> str:
-    """The C++ program's sample suffix (``-B..-d..-S..-R_1-t3x2_0_1-c-l``), as in its ``.sig`` file names."""
-    name = ""
-    if options.block is not None:
-        b = options.block
-        name += f"-B{b.x}_{b.y}_{b.w}_{b.h}"
-    if 0 < options.downsample < 100:
-        name += f"-d{options.downsample}"
-    if options.normalize_mean is not None:
-        name += f"-S{int(options.normalize_mean)}"
-        if options.normalize_std is not None:
-            name += f"_{int(options.normalize_std)}"
-    if options.rotations and sample.rotation:
-        name += f"-R_{sample.rotation}"
-    if options.tiles > 1:
-        grid = f"{options.tile_cols}" if options.tile_cols == options.tile_rows else (
-            f"{options.tile_cols}x{options.tile_rows}")
-        name += f"-t{grid}_{sample.column}_{sample.row}"
-    if options.color:
-        name += "-c"
-    if options.long:
-        name += "-l"
-    return name
 
 
 def _cut_block(image: NDArray[np.float64], options: Options, name: str) -> NDArray[np.float64]:
