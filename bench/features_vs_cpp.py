@@ -8,9 +8,11 @@
     written beside it), on the same 16-bit images: ``--small`` of 256x256 and ``--large`` of 1024x768,
     cut from scikit-image's bundled CC0 textures (mirrored to size, scaled to 16 bits). ``--cpp-images``
     times the C++ program on only the first N of each size when it is too slow to run on all.
-(b) the queue: a private beanstalkd, ``wndchrm-worker -p N`` and one ``wndchrm train -l`` job whose
-    dependencies compute one image each; efficiency = the sum of (a)'s one-process times / (N x wall time
-    from submit to the parent's outcome). Goals: (a) no slower than the C++ program; (b) at least 0.95.
+(b) the queue, right after (a)'s built-in timings: a private beanstalkd, ``wndchrm-worker -p N`` and one
+    ``wndchrm train -l`` job whose dependencies compute one image each; efficiency = the sum of (a)'s
+    one-process times / (N x wall time from submit to the parent's outcome). Also printed: the fraction
+    of that wall time the workers spent computing (from their log), which separates the queue's own
+    losses from other load on a shared machine. Goals: (a) no slower than the C++ program; (b) >= 0.95.
 
 Compare against an optimised C++ build: wndchrm's automake files leave CXXFLAGS without -O2 unless
 given, and such a build is about 30 times slower (110 s for one 256x256 image against 3.3 s here).
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -132,6 +135,8 @@ def main() -> None:
         root = Path(temp) / "queue"
         images = make_images(root / "images", args.small, args.large)
         ours = {image: time_builtin(image) for image in images}
+        wall = time_queue(root, args.processes, len(images))  # right after (a), under the same load
+        in_workers = sum(float(m) for m in re.findall(r"tile\(s\) in ([0-9.]+)s", (root / "worker.log").read_text()))
         cpp: dict[Path, float] = {}
         if args.wndchrm and Path(args.wndchrm).is_file():
             for size in SIZES:
@@ -139,7 +144,6 @@ def main() -> None:
                 cpp.update({p: time_cpp(args.wndchrm, p, Path(temp) / "cpp") for p in chosen})
         else:
             print(f"C++ wndchrm not found (--wndchrm {args.wndchrm}): its column is left out")
-        wall = time_queue(root, args.processes, len(images))
     print(f"load average before the run: {report['load_before']:.2f}")
     for size, (rows, cols) in SIZES.items():
         here, there = _per_size(ours, size), _per_size(cpp, size)
@@ -154,8 +158,12 @@ def main() -> None:
     efficiency = sum(ours.values()) / (args.processes * wall)
     print(f"queue, {len(images)} images on {args.processes} worker processes: wall {wall:.1f} s, "
           f"one-process sum {sum(ours.values()):.1f} s, per-core efficiency {efficiency:.3f} (goal >= 0.95)")
+    # The workers' own compute times: what the pool lost to the queue itself, apart from CPU contention.
+    busy = in_workers / (args.processes * wall)
+    print(f"  the workers computed for {in_workers:.1f} s of it: busy {busy:.3f} of the pool's time "
+          f"(their images took {in_workers / sum(ours.values()):.2f}x the one-process times)")
     report.update(queue_wall_seconds=round(wall, 2), one_process_sum=round(sum(ours.values()), 2),
-                  efficiency=round(efficiency, 3), processes=args.processes)
+                  efficiency=round(efficiency, 3), processes=args.processes, busy=round(busy, 3))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
 
