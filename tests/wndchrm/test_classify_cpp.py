@@ -13,11 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from wndchrm_helpers import run_through_kind
 
-from services.kinds.wndchrm import evaluation, options, printout, wnd
+from services.kinds import JobContext
+from services.kinds.wndchrm import WNDCHRM, evaluation, options, printout, wnd
 from services.kinds.wndchrm import weights as fw
 from services.kinds.wndchrm.experiment import Labelled
 from services.kinds.wndchrm.fitfile import FitFile, read_fit
+from services.kinds.wndchrm.training_data import fit_samples, job_vector
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cpp" / "classify"
 
@@ -163,3 +166,36 @@ def test_a_feature_count_selects_as_its_fraction(unpacked: Path) -> None:
 def _scaled(fit: FitFile) -> tuple[np.ndarray, np.ndarray, int]:
     minimum, maximum = wnd.training_range(fit.features)
     return wnd.scale(fit.features, minimum, maximum), fit.labels, len(fit.classes)
+
+
+@pytest.mark.parametrize(("fixture", "train", "test", "argv"), [
+    ("classify-test-l.txt", "test-l.fit", "test-l.fit", ["classify", "-l"]),
+    ("classify-unbalanced-q2-on-test-l.txt", "unbalanced.fit", "test-l.fit", ["classify", "-l", "-q2"]),
+    ("classify-test-l-f0.05-vplus.txt", "test-l.fit", "test-l.fit",
+     ["classify", "-l", "-f0.05", "-v+test_fit-l.weights"]),
+])
+def test_a_job_on_cpp_fit_files_keeps_all_their_features(unpacked: Path, tmp_path: Path, fixture: str, train: str,
+                                                         test: str, argv: list[str]) -> None:
+    # A job whose every input is a C++ .fit works in the files' own 4.2 vector (2,919 features with the 24
+    # Haralick values CharmFeatures lacks), so what it writes is what wndchrm prints, through the real kind.
+    root = tmp_path / "data"
+    root.mkdir()
+    for name in ("test-l.fit", "unbalanced.fit", "test_fit-l.weights"):
+        (root / name).write_bytes((unpacked / name).read_bytes())
+    run_through_kind(WNDCHRM, JobContext(root), ["wndchrm", *argv, train, test, "--out=out/classified.tsv"])
+    assert (root / "out" / "classified.txt").read_text() == _cpp_printout(fixture)
+
+
+def test_a_job_mixing_images_and_a_cpp_fit_zeroes_what_charmfeatures_lacks(unpacked: Path, tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "test-l.fit").write_bytes((unpacked / "test-l.fit").read_bytes())
+    ctx = JobContext(root)
+    opts = options.parse(["wndchrm", "classify", "-l", "test-l.fit", "img.tif"]).options
+    only_fits, mixed = job_vector(["test-l.fit"], opts), job_vector(["test-l.fit", "img.tif"], opts)
+    assert len(only_fits.names) == len(mixed.names) == 2919 and int(mixed.dropped.sum()) == 24
+    kept, zeroed = fit_samples(ctx, "test-l.fit", opts, only_fits), fit_samples(ctx, "test-l.fit", opts, mixed)
+    dropped = mixed.dropped
+    assert np.abs(kept.features[0][:, dropped]).sum() > 0
+    assert not zeroed.features[0][:, dropped].any()
+    np.testing.assert_array_equal(kept.features[0][:, ~dropped], zeroed.features[0][:, ~dropped])

@@ -89,7 +89,10 @@ def as_cpp(fit: FitFile) -> FitFile:
     they change neither its classes nor its probabilities. A 4.2 vector is returned as it is.
     """
     if is_42(fit.feature_names):
-        return fit
+        if fit.version[0] >= CPP_VERSION:
+            return fit
+        kind = CPP_TYPES.get(len(fit.feature_names), fit.version[1])
+        return FitFile(fit.classes, fit.feature_names, fit.features, fit.labels, fit.paths, (CPP_VERSION, kind))
     names, features = to_42(fit.features, fit.feature_names)
     kind = CPP_TYPES.get(len(names), fit.version[1])
     return FitFile(fit.classes, names, features, fit.labels, fit.paths, (CPP_VERSION, kind))

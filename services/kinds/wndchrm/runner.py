@@ -21,10 +21,12 @@ from services.kinds.wndchrm.options import Options
 from services.kinds.wndchrm.outputs import default_output, output_path, write_atomic
 from services.kinds.wndchrm.training_data import (
     BUSY_RETRY_DELAY,
-    feature_names,
+    Vector,
     features_of,
     fit_samples,
+    in_vector,
     is_model,
+    job_vector,
     labelled,
     save_loaded_fits,
 )
@@ -57,14 +59,15 @@ def run_features(job: Job, ctx: JobContext) -> None:
 
 def run_train(job: Job, ctx: JobContext) -> None:
     """As wndchrm's ``train``: every image of the dataset, in dataset order (-r, -i, -j only matter to tests)."""
-    data = labelled(ctx, job.dataset, job.options)
+    vector = job_vector([job.dataset], job.options)
+    data = labelled(ctx, job.dataset, job.options, vector=vector)
     if len(data.classes) < 2:
         raise BadJob(f"training needs at least two classes; dataset {job.dataset!r} has {data.classes}")
     rows = np.concatenate(data.features)
     labels = np.repeat(data.labels, [len(f) for f in data.features])
     paths = [path for path, f in zip(data.paths, data.features, strict=True) for _ in range(len(f))]
     out = output_path(ctx, str(job.output or job.options.dataset_fit))
-    write_fit(out, FitFile(data.classes, feature_names(job.options), rows, labels, paths))
+    write_fit(out, FitFile(data.classes, vector.names, rows, labels, paths))
     log.info("trained %s: %d classes, %d images -> %s", job.dataset, len(data.classes), len(data.paths), out)
 
 
@@ -95,24 +98,27 @@ def _written(job: Job, ctx: JobContext, arg: str | Path) -> Path:
 
 
 def _run(job: Job, ctx: JobContext, data: Labelled, test_set: Labelled | None, opts: Options,
-         classify: bool) -> list[evaluation.TestResult]:
+         classify: bool, vector: Vector) -> list[evaluation.TestResult]:
     """The run (or, with -A, one per feature group left out); writes -vw's weight file."""
     weight_out = _written(job, ctx, opts.weights_path) if opts.weights_action == "w" and opts.weights_path else None
     weight_file = _weight_file(ctx, opts)
     if opts.assess:
-        results = evaluation.run_assessment(data, test_set, opts, feature_names(opts), classify, weight_file)
+        results = evaluation.run_assessment(data, test_set, opts, vector.names, classify, weight_file)
     else:
         results = [evaluation.run_test(data, test_set, opts, classify, weight_file)]
     if weight_out is not None and results[0].weights is not None:
-        write_atomic(weight_out, weights.weight_file_text(results[0].weights, feature_names(opts)))
+        write_atomic(weight_out, weights.weight_file_text(results[0].weights, vector.names))
     return results
 
 
 def run_test(job: Job, ctx: JobContext, argv: list[str]) -> None:
-    data = labelled(ctx, job.dataset, job.options)
-    save_loaded_fits(ctx, job.options, job.dataset, [job.testset] if job.testset else [])
-    test_set = _test_set(ctx, [job.testset], data, job.options) if job.testset else None
-    results = _run(job, ctx, data, test_set, _continuous_allowed(job.options, job.dataset, data), classify=False)
+    tests = [job.testset] if job.testset else []
+    vector = job_vector([job.dataset, *tests], job.options)
+    data = labelled(ctx, job.dataset, job.options, vector=vector)
+    save_loaded_fits(ctx, job.options, job.dataset, tests)
+    test_set = _test_set(ctx, tests, data, job.options, vector) if tests else None
+    results = _run(job, ctx, data, test_set, _continuous_allowed(job.options, job.dataset, data), classify=False,
+                   vector=vector)
     result = results[0]
     classifier = "WNN" if job.options.wnn else "WND-5"
     title = job.dataset + (f" tested on {job.testset}" if job.testset else "")
@@ -134,21 +140,21 @@ def run_test(job: Job, ctx: JobContext, argv: list[str]) -> None:
              title, result.mean_accuracy, len(result.splits), text_path)
 
 
-def _test_set(ctx: JobContext, sources: list[str], data: Labelled, opts: Options) -> Labelled:
+def _test_set(ctx: JobContext, sources: list[str], data: Labelled, opts: Options, vector: Vector) -> Labelled:
     """Images to classify, labelled by the training classes where their label is one (-1 otherwise)."""
     paths: list[str] = []
     features: list[FloatArray] = []
     given: list[str] = []
     for source in sources:
         if is_model(source):
-            fit = fit_samples(ctx, source, opts)  # its unknown (class 0) images too
+            fit = fit_samples(ctx, source, opts, vector)  # its unknown (class 0) images too
             paths += fit.paths
             features += fit.features
             given += fit.given
             continue
         samples = load_dataset(ctx, source).samples
         paths += [relative(ctx, s.path) for s in samples]
-        features += features_of(ctx, [s.path for s in samples], opts)
+        features += [in_vector(m, opts) for m in features_of(ctx, [s.path for s in samples], opts)]
         given += [s.label or "" for s in samples]
     labels = np.array([data.classes.index(g) if g in data.classes else -1 for g in given], dtype=np.intp)
     return Labelled(paths, features, labels, data.classes, given=tuple(given))
@@ -156,12 +162,14 @@ def _test_set(ctx: JobContext, sources: list[str], data: Labelled, opts: Options
 
 def run_classify(job: Job, ctx: JobContext) -> None:
     """The TSV of predictions, and beside it (``.txt``) what wndchrm prints for the same classification."""
-    data = labelled(ctx, job.dataset, job.options)
+    vector = job_vector([job.dataset, *job.images], job.options)
+    data = labelled(ctx, job.dataset, job.options, vector=vector)
     save_loaded_fits(ctx, job.options, job.dataset, list(job.images))
-    test_set = _test_set(ctx, list(job.images), data, job.options)
+    test_set = _test_set(ctx, list(job.images), data, job.options, vector)
     out = classify_output(ctx, job)
     text_out = _written(job, ctx, printout_path(out))
-    results = _run(job, ctx, data, test_set, _continuous_allowed(job.options, job.dataset, data), classify=True)
+    results = _run(job, ctx, data, test_set, _continuous_allowed(job.options, job.dataset, data), classify=True,
+                   vector=vector)
     write_atomic(out, reports.classify_tsv(results[0]))
     write_atomic(text_out, reports.text_report(results, job.options.verbosity))
     log.info("classified %d image(s) with %s -> %s", len(test_set.paths), job.dataset, out)

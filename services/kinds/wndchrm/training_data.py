@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,7 +17,7 @@ from services.kinds.wndchrm.engine import get_engine
 from services.kinds.wndchrm.experiment import Labelled
 from services.kinds.wndchrm.features import image_features
 from services.kinds.wndchrm.fitfile import UNKNOWN, FitFile, read_fit, write_fit
-from services.kinds.wndchrm.names import columns_in, is_42, names_42
+from services.kinds.wndchrm.names import columns_in, is_42, is_dropped, names_42, to_42
 from services.kinds.wndchrm.options import Options
 from services.kinds.wndchrm.outputs import output_path
 
@@ -59,10 +60,43 @@ def feature_names(opts: Options) -> list[str]:
     return names if opts.long else [names[i] for i in engine.short_index]
 
 
-def labelled(ctx: JobContext, source: str, opts: Options, classes: list[str] | None = None) -> Labelled:
-    """A labelled dataset (or ``.fit`` model) with features; ``classes`` fixes the class order."""
+@dataclass(frozen=True)
+class Vector:
+    """The feature vector a job works in: always wndchrm's 4.2 vector (2,919 long, 1,059 short).
+
+    CharmFeatures computes 24 fewer values (v5 lacks Haralick [16] and [17] of each transform); in a job
+    they are 0, as in every ``.fit`` this project writes, and wndchrm weighs a feature with no spread 0. So
+    the Fisher weights, the selection count (``-f0.15`` keeps the 439th largest of 2,919) and the
+    probabilities are the ones the C++ program computes on the same inputs. When every input is a ``.fit``
+    (``keep_dropped``), a C++ file's real values for the 24 are kept: the job then computes exactly what
+    wndchrm computes on those files. With images among the inputs they are 0 in every input alike, since
+    images computed here have none.
+    """
+
+    names: list[str]
+    keep_dropped: bool
+
+    @property
+    def dropped(self) -> NDArray[np.bool_]:
+        return np.array([is_dropped(name) for name in self.names])
+
+
+def job_vector(sources: list[str], opts: Options) -> Vector:
+    """The :class:`Vector` of a job reading ``sources`` (its dataset, test sets, images)."""
+    return Vector(names_42(feature_names(opts)), bool(sources) and all(is_model(s) for s in sources))
+
+
+def in_vector(matrix: FloatArray, opts: Options) -> FloatArray:
+    """A v5 matrix (CharmFeatures' features of ``opts``) in the 4.2 vector, 0 where v5 has no value."""
+    return to_42(matrix, feature_names(opts))[1]
+
+
+def labelled(ctx: JobContext, source: str, opts: Options, classes: list[str] | None = None,
+             vector: Vector | None = None) -> Labelled:
+    """A labelled dataset (or ``.fit`` model) with features in the job's 4.2 ``vector``; ``classes`` fixes
+    the class order."""
     if is_model(source):
-        model = fit_samples(ctx, source, opts)
+        model = fit_samples(ctx, source, opts, vector)
         if not (model.labels >= 0).any():
             raise BadJob(f"model {source!r} has no samples of a known class")
         return model
@@ -78,33 +112,43 @@ def labelled(ctx: JobContext, source: str, opts: Options, classes: list[str] | N
         raise BadJob(f"dataset {source!r} has classes {unknown} that the training set does not have")
     paths = [s.path for s in dataset.samples]
     labels = np.array([names.index(str(s.label)) for s in dataset.samples], dtype=np.intp)
-    return Labelled([relative(ctx, p) for p in paths], features_of(ctx, paths, opts), labels, names)
+    features = [in_vector(m, opts) for m in features_of(ctx, paths, opts)]
+    return Labelled([relative(ctx, p) for p in paths], features, labels, names)
 
 
-def fit_samples(ctx: JobContext, source: str, opts: Options) -> Labelled:
-    """Every image of a ``.fit`` in the v5 features of ``opts``; class-0 (unknown) images labelled -1.
+def fit_samples(ctx: JobContext, source: str, opts: Options, vector: Vector | None = None) -> Labelled:
+    """Every image of a ``.fit`` in the job's 4.2 ``vector``; class-0 (unknown) images labelled -1.
 
-    ``given`` holds each image's class label ("" for unknown). A C++ file (4.2 names) loses the
-    features v5 does not compute. A file of the other feature set (long for a short job or the reverse)
-    is refused, as wndchrm refuses it.
+    ``given`` holds each image's class label ("" for unknown). A file in v5 names (written here before
+    files were written in wndchrm's vector) gets 0 for the 24 values v5 lacks. A file of the other feature
+    set (long for a short job or the reverse) is refused, as wndchrm refuses it.
     """
+    vector = vector or job_vector([source], opts)
     fit = read_fit(ctx.confine(source, must_exist=True), source)
-    wanted = feature_names(opts)
-    columns = columns_in(fit.feature_names, wanted)
-    expected = len(names_42(wanted)) if is_42(fit.feature_names) else len(wanted)
-    if columns is None or len(fit.feature_names) != expected:
-        which = "long (-l)" if opts.long else "short"
-        raise BadJob(f"model {source!r} does not hold the {which} feature set ({len(fit.feature_names)} "
-                     f"features, not {expected})")
+    v5 = feature_names(opts)
+    if is_42(fit.feature_names):
+        if fit.feature_names != vector.names:
+            _other_set(source, opts, len(fit.feature_names), len(vector.names))
+        features = fit.features if vector.keep_dropped else np.where(vector.dropped, 0.0, fit.features)
+    else:
+        columns = columns_in(fit.feature_names, v5)
+        if columns is None or len(fit.feature_names) != len(v5):
+            _other_set(source, opts, len(fit.feature_names), len(v5))
+        features = in_vector(fit.features[:, columns], opts)
     rows = _rows_per_image(fit, source)
     if any(len(r) != opts.tiles for r in rows):
         raise BadJob(
             f"model {source!r} was trained with {len(rows[0])} tile(s) per image, not {opts.tiles} (-t)"
         )
     labels = np.array([fit.labels[r[0]] for r in rows], dtype=np.intp)
-    features = [fit.features[np.ix_(np.array(r, dtype=np.intp), columns)] for r in rows]
+    matrices = [features[np.array(r, dtype=np.intp)] for r in rows]
     given = tuple(fit.classes[c] if c >= 0 else "" for c in labels.tolist())
-    return Labelled([fit.paths[r[0]] for r in rows], features, labels, fit.classes, given=given)
+    return Labelled([fit.paths[r[0]] for r in rows], matrices, labels, fit.classes, given=given)
+
+
+def _other_set(source: str, opts: Options, found: int, expected: int) -> NoReturn:
+    which = "long (-l)" if opts.long else "short"
+    raise BadJob(f"model {source!r} does not hold the {which} feature set ({found} features, not {expected})")
 
 
 def _rows_per_image(fit: FitFile, source: str) -> list[list[int]]:
