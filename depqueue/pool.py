@@ -7,6 +7,7 @@ SIGHUP re-reads its configuration and replaces its workers.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -21,6 +22,7 @@ from typing import ClassVar
 
 from depqueue.config import Config, load_config
 from depqueue.cpus import allowed_cpus
+from depqueue.heartbeat import EXIT_HANDED_BACK
 from depqueue.hooks import WorkerHooks
 from depqueue.queue import DepQueue
 from depqueue.worker import DepsCallback, RunCallback, Worker, WorkerSettings
@@ -29,6 +31,12 @@ log = logging.getLogger("depqueue.pool")
 
 HooksFactory = Callable[[], WorkerHooks]
 _fork = multiprocessing.get_context("fork")
+#: prctl(2) option: a signal the kernel sends this process when the thread that forked it ends.
+_PR_SET_PDEATHSIG = 1
+#: The signal a worker gets when its supervisor dies; it then hands back its job and exits.
+SUPERVISOR_GONE = signal.SIGUSR2
+#: How often a worker also checks its parent's pid: the signal handler waits while job code runs in C.
+ORPHAN_CHECK_INTERVAL = 0.2
 
 
 def settings_from(config: Config) -> WorkerSettings:
@@ -47,9 +55,33 @@ class _Slot:
     generation: int
 
 
+def _ask_for_death_signal() -> None:
+    """Have the kernel signal this process when its supervisor dies (Linux; elsewhere the pid check alone)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, int(SUPERVISOR_GONE), 0, 0, 0) != 0:
+            log.warning("prctl(PR_SET_PDEATHSIG) failed: %s", os.strerror(ctypes.get_errno()))
+    except (OSError, AttributeError):
+        pass
+
+
+def _watch_supervisor(worker: Worker, supervisor: int) -> None:
+    """Stop ``worker`` cold once its supervisor is gone: the heartbeat hands its job back, unspent.
+
+    A thread, because a signal handler runs only between Python bytecodes, not while job code runs in C.
+    """
+    while os.getppid() == supervisor:
+        time.sleep(ORPHAN_CHECK_INTERVAL)
+    log.error("the pool's supervisor (pid %d) is gone; handing back any job and exiting", supervisor)
+    worker.request_stop(cold=True)
+
+
 def _worker_main(run_job_callback: RunCallback, add_job_deps_callback: DepsCallback, config: Config,
-                 hooks_factory: HooksFactory | None) -> None:
-    """Body of a worker process."""
+                 hooks_factory: HooksFactory | None, supervisor: int) -> None:
+    """Body of a worker process; ``supervisor`` is the pool's pid, which the worker must not outlive."""
+    _ask_for_death_signal()
+    if os.getppid() != supervisor:  # it died between the fork and the prctl
+        os._exit(EXIT_HANDED_BACK)
     worker = Worker(queue_from(config), run_job_callback, add_job_deps_callback, settings_from(config),
                     hooks_factory() if hooks_factory else None)
     signals = {"count": 0}
@@ -58,7 +90,13 @@ def _worker_main(run_job_callback: RunCallback, add_job_deps_callback: DepsCallb
         signals["count"] += 1
         worker.request_stop(cold=signals["count"] > 1)
 
+    def _orphaned(signum: int, frame: object) -> None:
+        if os.getppid() != supervisor:  # not the end of the forking thread alone
+            worker.request_stop(cold=True)
+
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(SUPERVISOR_GONE, _orphaned)
+    threading.Thread(target=_watch_supervisor, args=(worker, supervisor), name="orphan-check", daemon=True).start()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent forwards Ctrl-C as SIGTERM
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     sys.exit(worker.run())
@@ -149,7 +187,7 @@ class QueueMain:
     def _start(self) -> None:
         process = _fork.Process(target=_worker_main, name="depqueue-worker", daemon=False,
                                 args=(self.run_job_callback, self.add_job_deps_callback, self.config,
-                                      self.hooks_factory))
+                                      self.hooks_factory, os.getpid()))
         process.start()
         self.slots.append(_Slot(process, time.monotonic(), self.generation))
 

@@ -15,11 +15,10 @@ from depqueue.errors import BadJob
 from services.kinds import JobContext
 from services.kinds.wndchrm import options
 from services.kinds.wndchrm.dataset import Sample, load_dataset, relative
-from services.kinds.wndchrm.features import needs_features
-from services.kinds.wndchrm.images import IMAGE_SUFFIXES
+from services.kinds.wndchrm.files import IMAGE_SUFFIXES
+from services.kinds.wndchrm.files import is_model as _is_model
 from services.kinds.wndchrm.options import Command, Options
 from services.kinds.wndchrm.outputs import default_output, output_path
-from services.kinds.wndchrm.training_data import is_model as _is_model
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +181,9 @@ def needed_images(job: Job, ctx: JobContext) -> list[Path]:
 
 def missing_images(job: Job, ctx: JobContext) -> list[Path]:
     """The images whose cached features are missing, invalid, or to be overwritten (``-o``)."""
+    # Imported here: reading feature files needs numpy, which checking a job before it is queued does not.
+    from services.kinds.wndchrm.features import needs_features
+
     return [p for p in needed_images(job, ctx) if needs_features(ctx.data_root, p, job.options)]
 
 

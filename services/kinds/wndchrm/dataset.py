@@ -17,7 +17,7 @@ from pathlib import Path
 
 from depqueue.errors import BadJob
 from services.kinds import JobContext
-from services.kinds.wndchrm.images import is_image
+from services.kinds.wndchrm.files import is_image
 
 
 @dataclass(frozen=True)

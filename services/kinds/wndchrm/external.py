@@ -32,8 +32,8 @@ from services.kinds import JobContext
 from services.kinds.wndchrm.commands import Job, classify_output
 from services.kinds.wndchrm.cpp_names import check_lines, sig_files
 from services.kinds.wndchrm.dataset import relative
+from services.kinds.wndchrm.files import is_model
 from services.kinds.wndchrm.outputs import default_output, output_path, write_atomic
-from services.kinds.wndchrm.training_data import is_model
 
 log = logging.getLogger(__name__)
 

@@ -20,17 +20,12 @@ import tifffile
 from numpy.typing import NDArray
 
 from depqueue.errors import BadJob
+from services.kinds.wndchrm.files import IMAGE_SUFFIXES, PPM_SUFFIXES, is_image
 from services.kinds.wndchrm.options import Options
 from services.kinds.wndchrm.ppm import read_ppm
 from services.kinds.wndchrm.sampling import MIN_TILE_SIDE, cut_samples
 
 __all__ = ["IMAGE_SUFFIXES", "MIN_TILE_SIDE", "RGB_WEIGHTS", "Picture", "is_image", "load_tiles", "read_image"]
-
-TIFF_SUFFIXES = (".tif", ".tiff")
-#: Only ``.ppm`` (P5 or P6 inside), as the C++ program collects no ``.pgm`` from a class folder.
-PPM_SUFFIXES = (".ppm",)
-#: Suffixes read as images (the C++ program's); everything else in a dataset folder is ignored.
-IMAGE_SUFFIXES = TIFF_SUFFIXES + PPM_SUFFIXES
 
 #: The C++ program's RGB2GRAY weights (cmatrix.h).
 RGB_WEIGHTS = (0.2989, 0.5870, 0.1140)
@@ -45,10 +40,6 @@ class Picture:
 
     pixels: NDArray[np.float64]
     bits: int
-
-
-def is_image(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_SUFFIXES
 
 
 def _rgb_to_grey(rgb: NDArray[np.float64], bits: int) -> NDArray[np.float64]:

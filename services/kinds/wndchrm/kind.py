@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from depqueue.errors import BadJob
 from services.kinds import JobContext, register
-from services.kinds.wndchrm import runner
 from services.kinds.wndchrm.commands import (
     Job,
     check_outputs,
@@ -69,6 +68,10 @@ class WndchrmKind:
         if self.external is not None:
             self.external.run(job, argv, ctx)
         else:
+            # Imported on first run: the engine needs numpy, CharmFeatures and the image libraries, which the
+            # submitter, validating the same kind, must not (its image carries none of them).
+            from services.kinds.wndchrm import runner
+
             runner.run(job, ctx, argv)
 
 

@@ -16,6 +16,7 @@ from services.kinds.wndchrm.commands import Job, classify_output, missing_images
 from services.kinds.wndchrm.dataset import load_dataset, relative
 from services.kinds.wndchrm.experiment import FloatArray, Labelled
 from services.kinds.wndchrm.features import image_features
+from services.kinds.wndchrm.files import is_model
 from services.kinds.wndchrm.fitfile import FitFile, write_fit
 from services.kinds.wndchrm.options import Options
 from services.kinds.wndchrm.outputs import default_output, output_path, write_atomic
@@ -25,7 +26,6 @@ from services.kinds.wndchrm.training_data import (
     features_of,
     fit_samples,
     in_vector,
-    is_model,
     job_vector,
     labelled,
     save_loaded_fits,

@@ -16,6 +16,7 @@ from services.kinds.wndchrm.dataset import load_dataset, relative
 from services.kinds.wndchrm.engine import get_engine
 from services.kinds.wndchrm.experiment import Labelled
 from services.kinds.wndchrm.features import image_features
+from services.kinds.wndchrm.files import is_model
 from services.kinds.wndchrm.fitfile import UNKNOWN, FitFile, read_fit, write_fit
 from services.kinds.wndchrm.names import columns_in, is_42, is_dropped, names_42, to_42
 from services.kinds.wndchrm.options import Options
@@ -25,11 +26,6 @@ from services.kinds.wndchrm.outputs import output_path
 BUSY_RETRY_DELAY = 10
 
 FloatArray = NDArray[np.float64]
-
-
-def is_model(arg: str) -> bool:
-    """A ``.fit`` argument is a trained model, anything else a dataset."""
-    return arg.lower().endswith(".fit")
 
 
 def features_of(ctx: JobContext, images: list[Path], opts: Options) -> list[FloatArray]:
