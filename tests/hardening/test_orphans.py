@@ -20,6 +20,11 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def _state(queue: DepQueue, job: int) -> str | None:
+    stats = queue.conn.stats_job(job)
+    return None if stats is None else stats["state"]
+
+
 def test_kill_9_of_the_pool_parent_hands_jobs_back_and_leaves_no_orphan(beanstalkd: Beanstalkd, data_root: Path,
                                                                         tmp_path: Path) -> None:
     queue = DepQueue(port=beanstalkd.port)
@@ -28,7 +33,7 @@ def test_kill_9_of_the_pool_parent_hands_jobs_back_and_leaves_no_orphan(beanstal
     parent = queue.add_job(["demo", "write", str(marker), "done", "--sleep", "8"], batch="o", ttr=60)
     first = WorkerPool(beanstalkd.port, data_root, tmp_path / "first.log", processes=2)
     try:
-        wait_until(lambda: queue.conn.stats_job(parent) and queue.conn.stats_job(parent)["state"] == "reserved",
+        wait_until(lambda: _state(queue, parent) == "reserved",
                    15, "a worker to hold the job")
         time.sleep(1.5)  # past the parent's expansion and park: it runs its 8 s
         before = queue.conn.stats_job(parent)
@@ -37,7 +42,7 @@ def test_kill_9_of_the_pool_parent_hands_jobs_back_and_leaves_no_orphan(beanstal
         first.process.send_signal(signal.SIGKILL)
         first.process.wait()
         killed_at = time.monotonic()
-        info = wait_until(lambda: (queue.conn.stats_job(parent) or {}).get("state") == "ready", 5,
+        info = wait_until(lambda: _state(queue, parent) == "ready", 5,
                           "the job to come back")
         back_after = time.monotonic() - killed_at
         wait_until(lambda: not any(_alive(pid) for pid in orphans), 5, "the orphaned workers to exit")
