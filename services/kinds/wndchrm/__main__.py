@@ -18,7 +18,7 @@ from depqueue.errors import BadJob, RetryLater
 from services.kinds import JobContext
 from services.kinds.wndchrm import runner
 from services.kinds.wndchrm.commands import parse_job
-from services.kinds.wndchrm.support import check_arguments_supported, check_supported
+from services.kinds.wndchrm.support import check_supported
 
 
 def main(args: list[str] | None = None) -> int:
@@ -34,7 +34,6 @@ def main(args: list[str] | None = None) -> int:
     try:
         job = parse_job(argv, ctx)
         check_supported(job.options)  # the built-in engine runs here: refuse what it cannot honour
-        check_arguments_supported(job.report, job.command.name)
         if job.command.name == "check":
             for path in runner.check_list(job, ctx):
                 print(path)

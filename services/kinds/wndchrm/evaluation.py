@@ -41,6 +41,9 @@ class SplitResult:
     images: list[ImageResult] = field(default_factory=list)
     #: Distance between the computed weights and a ``-v`` weight file's, if one was read.
     weight_distance: float | None = None
+    #: The split's Fisher (or correlation) scores and the weights used (first tile position), for reports.
+    scores: FloatArray | None = None
+    weights: FloatArray | None = None
 
     @property
     def accuracy(self) -> float:
@@ -170,7 +173,8 @@ def run_test(data: Labelled, test_set: Labelled | None, options: Options, classi
         if test_set is not None:
             test_idx = np.arange(len(test_set.paths))
         models, distance = models_for(data, train_idx, options, weight_file, left_out[1] if left_out else None)
-        split = SplitResult([data.paths[i] for i in train_idx], weight_distance=distance)
+        split = SplitResult([data.paths[i] for i in train_idx], weight_distance=distance,
+                            scores=models[0].scores, weights=models[0].weights)
         split.images = evaluate(models, target, test_idx, options, data.classes)
         result.splits.append(split)
         result.weights = models[0].weights

@@ -22,7 +22,7 @@ from services.kinds.wndchrm.commands import (
     parse_job,
 )
 from services.kinds.wndchrm.external import ExternalWndchrm, written_by
-from services.kinds.wndchrm.support import check_arguments_supported, check_external, check_supported
+from services.kinds.wndchrm.support import check_external, check_supported
 
 if TYPE_CHECKING:
     from depqueue import DepQueue
@@ -45,7 +45,6 @@ class WndchrmKind:
         job = parse_job(argv, ctx, as_cpp=self.external is not None)
         if self.external is None:
             check_supported(job.options)
-            check_arguments_supported(job.report, job.command.name)
         else:
             _check_for_binary(job, ctx)
         return job

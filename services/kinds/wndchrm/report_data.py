@@ -102,13 +102,17 @@ def _overall(result: TestResult, splits: list[dict[str, Any]]) -> dict[str, Any]
     return body
 
 
-def _per_class(result: TestResult, wilson: bool) -> list[dict[str, Any]]:
+def _per_class(result: TestResult) -> list[dict[str, Any]]:
+    """Each class's accuracy and 95% interval; the method is chosen per class by its own counts (wndchrm
+    applies the overall choice to every class, giving e.g. 0.5 +/- 0.69 for a class of 2 images)."""
     rows = []
     for c, name in enumerate(result.classes):
         tested, correct = int(result.confusion[c].sum()), int(result.confusion[c, c])
+        wilson = stats.uses_wilson(correct, tested)
         centre, half = stats.interval(correct, tested, wilson)
         rows.append({"class": name, "tested": tested, "correct": correct,
-                     "accuracy": num(correct / tested) if tested else None, "interval": [num(centre), num(half)]})
+                     "accuracy": num(correct / tested) if tested else None, "interval": [num(centre), num(half)],
+                     "interval_method": "wilson" if wilson else "normal"})
     return rows
 
 
@@ -155,7 +159,7 @@ def report_data(results: list[TestResult], meta: dict[str, Any], names: list[str
         "accuracies": [num(a) for a in result.accuracies],
         "overall": overall,
         "confusion_matrix": result.confusion.tolist(),
-        "per_class": _per_class(result, overall["interval_method"] == "wilson"),
+        "per_class": _per_class(result),
         "similarity_matrix": matrix(result.similarity),
         "class_probability_matrix": matrix(result.class_probability),
         "class_probability_observed": matrix(means),

@@ -20,7 +20,7 @@ h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc;margin-top:1.
 table{border-collapse:collapse}caption{text-align:left;font-weight:bold;padding:4px 0}
 td,th{border:1px solid #ccc;padding:2px 6px;text-align:right;white-space:nowrap}
 th{background:#f3f3f3}td.name{text-align:left}.diag{background:#dde6f3}.best{font-weight:bold}
-tr.wrong td{background:#fde2e2}tr.wrong td:nth-child(n+7){color:#a00;font-weight:bold}
+tr.wrong td{background:#fde2e2}tr.wrong td.flag{color:#a00;font-weight:bold}
 img{max-width:100%;height:auto}.charts{display:flex;flex-wrap:wrap;gap:12px}
 .th{display:inline-block;width:40px;height:40px;background-size:contain;background-repeat:no-repeat}
 pre{white-space:pre-wrap;word-break:break-all;background:#f7f7f7;padding:6px}
@@ -125,11 +125,11 @@ def _split(index: int, split: dict[str, Any], data: dict[str, Any], numbers: dic
         parts.append(_img(charts.image_map(split["image_distances"], labels), "test image similarity map"))
     parts.append(f"<p>{len(split['train'])} training images: <small>{esc(', '.join(split['train']))}</small></p>")
     tested = t.images_table(f"IndividualImages_split{index}", split["test"], classes, numbers, numeric)
-    misses = (t.images_table(f"Misclassified_split{index}", wrong, classes, numbers, numeric) if wrong
+    misses = (t.images_table(f"Misclassified_split{index}", wrong, classes, numbers, numeric, "Misclassified") if wrong
               else "<p>No test image was misclassified.</p>")
     accuracy = t.fmt(split["accuracy"], t.ACCURACY)
     return (f'<h3 id="split{index}">Split {index}: accuracy {accuracy}, {len(wrong)} misclassified</h3>'
-            f"<h4>Misclassified images</h4>{misses}<details><summary>Matrices, features and every image of split "
+            f"{misses}<details><summary>Matrices, features and every image of split "
             f"{index}</summary>{''.join(parts)}{tested}</details>")
 
 

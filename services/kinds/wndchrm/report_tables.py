@@ -116,8 +116,8 @@ def confusion_table(data: dict[str, Any]) -> str:
         per = data["per_class"][r]
         centre, half = per["interval"]
         rows.append(f"<tr><th>{esc(name)}</th>{cells}{num(per['tested'], 'd')}{num(per['accuracy'], ACCURACY)}"
-                    f"{num(centre, ACCURACY)}{num(half, ACCURACY)}</tr>")
-    head = ["", *classes, "Total tested", "Per-class accuracy", "95% centre", "±"]
+                    f"{num(centre, ACCURACY)}{num(half, ACCURACY)}<td>{per['interval_method']}</td></tr>")
+    head = ["", *classes, "Total tested", "Per-class accuracy", "95% centre", "±", "Interval"]
     return table("master_confusion_matrix", "Confusion matrix (sum of all splits)", head, rows)
 
 
@@ -147,13 +147,13 @@ def image_rows(images: list[dict[str, Any]], classes: list[str], thumbs: dict[st
         value = num(image["value"], VALUE) if numeric else ""
         rows.append(f'<tr class="{"wrong" if wrong else "ok"}">{num(number, "d")}<td>{thumb}</td>'
                     f"<td class='name'>{esc(image['path'])}</td>{num(image['norm_factor'], NORM_FACTOR)}{cells}"
-                    f"<td>{esc(actual)}</td><td>{esc(image['predicted'] or '')}</td><td>{verdict}</td>{value}</tr>")
+                    f"<td>{esc(actual)}</td><td class='flag'>{esc(image['predicted'] or '')}</td>"
+                    f"<td class='flag'>{verdict}</td>{value}</tr>")
     return rows
 
 
 def images_table(table_id: str, images: list[dict[str, Any]], classes: list[str], thumbs: dict[str, int],
-                 numeric: bool) -> str:
+                 numeric: bool, caption: str = "Individual image predictions") -> str:
     head = ["No.", "Image", "Path", "Norm. factor", *(f"p({c})" for c in classes), "Actual", "Predicted",
             "Correct", *(["Interpolated value"] if numeric else [])]
-    return table(table_id, "Individual image predictions", head, image_rows(images, classes, thumbs, numeric),
-                 wide=True)
+    return table(table_id, caption, head, image_rows(images, classes, thumbs, numeric), wide=True)

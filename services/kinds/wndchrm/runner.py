@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shlex
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import numpy as np
 
 from depqueue.errors import BadJob, RetryLater
 from services.kinds import JobContext
-from services.kinds.wndchrm import cache, evaluation, experiment, interpolate, reports, weights
+from services.kinds.wndchrm import cache, evaluation, interpolate, report_files, reports, weights
 from services.kinds.wndchrm.commands import Job, classify_output, missing_images, needed_images, report_paths
 from services.kinds.wndchrm.dataset import load_dataset, relative
 from services.kinds.wndchrm.experiment import FloatArray, Labelled
@@ -43,7 +42,7 @@ def run(job: Job, ctx: JobContext, argv: list[str]) -> None:
     elif name == "test":
         run_test(job, ctx, argv)
     elif name == "classify":
-        run_classify(job, ctx)
+        run_classify(job, ctx, argv)
     else:
         run_check(job, ctx)
 
@@ -120,22 +119,10 @@ def run_test(job: Job, ctx: JobContext, argv: list[str]) -> None:
     results = _run(job, ctx, data, test_set, _continuous_allowed(job.options, job.dataset, data), classify=False,
                    vector=vector)
     result = results[0]
-    classifier = "WNN" if job.options.wnn else "WND-5"
-    title = job.dataset + (f" tested on {job.testset}" if job.testset else "")
     text_path, json_path, html_path = report_paths(ctx, job)
-    meta = {
-        "version": 2,
-        "command": shlex.join(argv),
-        "dataset": job.dataset,
-        "testset": job.testset,
-        "classifier": classifier,
-        "split_seed": experiment.SPLIT_SEED,
-        "feature_fraction": job.options.feature_fraction,
-        "long_features": job.options.long,
-    }
-    write_atomic(json_path, reports.json_report(results, meta))
-    write_atomic(html_path, reports.html_report(result, title, classifier))
-    write_atomic(text_path, reports.text_report(results, job.options.verbosity))
+    report_files.write_reports(ctx, job, argv, (data, test_set), results, vector.names,
+                               report_files.ReportPaths(html_path, json_path, text_path))
+    title = job.dataset + (f" tested on {job.testset}" if job.testset else "")
     log.info("test %s: average accuracy %.4f over %d split(s) -> %s",
              title, result.mean_accuracy, len(result.splits), text_path)
 
@@ -160,7 +147,7 @@ def _test_set(ctx: JobContext, sources: list[str], data: Labelled, opts: Options
     return Labelled(paths, features, labels, data.classes, given=tuple(given))
 
 
-def run_classify(job: Job, ctx: JobContext) -> None:
+def run_classify(job: Job, ctx: JobContext, argv: list[str]) -> None:
     """The TSV of predictions, and beside it (``.txt``) what wndchrm prints for the same classification."""
     vector = job_vector([job.dataset, *job.images], job.options)
     data = labelled(ctx, job.dataset, job.options, vector=vector)
@@ -172,6 +159,10 @@ def run_classify(job: Job, ctx: JobContext) -> None:
                    vector=vector)
     write_atomic(out, reports.classify_tsv(results[0]))
     write_atomic(text_out, reports.text_report(results, job.options.verbosity))
+    if job.report is not None:
+        html_path = _written(job, ctx, job.report)
+        paths = report_files.ReportPaths(html_path, _written(job, ctx, html_path.with_suffix(".json")))
+        report_files.write_reports(ctx, job, argv, (data, test_set), results, vector.names, paths)
     log.info("classified %d image(s) with %s -> %s", len(test_set.paths), job.dataset, out)
 
 

@@ -19,7 +19,6 @@ REFUSED: list[tuple[Callable[[Options], bool], str, str]] = [
      "no colour plane, so the colour set cannot be computed"),
     (lambda o: o.mrmr is not None, "-fN:M", "wndchrm's mRMR is a separate program (./mrmr) it runs on a "
      "CSV of the features; the built-in engine has no mRMR"),
-    (lambda o: o.report, "-p", "the report options are not built in yet"),
 ]
 
 
@@ -29,13 +28,6 @@ def check_supported(options: Options) -> None:
     if refused:
         raise BadJob("the built-in engine cannot honour " + "; ".join(refused)
                      + "; a worker with a C++ wndchrm binary (WNDCHRM_BINARY) runs them unchanged")
-
-
-def check_arguments_supported(report: str | None, command: str) -> None:
-    """BadJob for arguments the built-in engine cannot honour (today: an HTML report of ``classify``)."""
-    if report is not None and command == "classify":
-        raise BadJob(f"the built-in engine writes classify results as TSV (--out=PATH), not an HTML report "
-                     f"({report[:200]!r}); a worker with a C++ wndchrm binary (WNDCHRM_BINARY) writes one")
 
 
 #: Options a C++ wndchrm 1.60 would honour by running other programs through a shell, in the data root
