@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 sudo_() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-packages=(beanstalkd prometheus python3 python3-venv python3-dev gcc docker-compose)
+# chromium: the report tests load reports in it headless
+packages=(beanstalkd prometheus python3 python3-venv python3-dev gcc docker-compose chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
