@@ -45,6 +45,8 @@ class Config:
     sweep_interval: int = defaults.SWEEP_INTERVAL
     max_watched_dep_tubes: int = defaults.MAX_WATCHED_DEP_TUBES
     grace_period: float = defaults.GRACE_PERIOD
+    #: Secrets that sign and check job bodies, one a line (depqueue.signing); unset: jobs are unsigned.
+    job_secret_file: str | None = None
     source: str = "defaults"
 
     def replace(self, **changes: Any) -> Config:

@@ -8,7 +8,7 @@ expanded sends the dependencies in pipelined batches instead of one round trip e
 from __future__ import annotations
 
 from depqueue.connection import Connection
-from depqueue.envelope import Envelope, encode_record
+from depqueue.envelope import Envelope
 from depqueue.errors import MalformedJob
 from depqueue.queue import DepQueue
 
@@ -20,7 +20,8 @@ class ExpandingQueue(DepQueue):
     """``queue`` while the parent ``parent`` (its envelope ``envelope``) is being expanded into ``dep_tube``."""
 
     def __init__(self, queue: DepQueue, parent: int, envelope: Envelope, dep_tube: str) -> None:
-        super().__init__(queue.host, queue.port, queue.tube, connect_timeout=queue.connect_timeout)
+        super().__init__(queue.host, queue.port, queue.tube, connect_timeout=queue.connect_timeout,
+                         signer=queue.signer)
         self.base = queue
         self.parent = parent
         self.envelope = envelope
@@ -53,7 +54,7 @@ class ExpandingQueue(DepQueue):
         params = [str(p) for p in params]
         if not params:
             raise MalformedJob("a dependency's params must not be empty")
-        self.buffer.append(encode_record({**self.template, "params": params}, self.max_job_size))
+        self.buffer.append(self.encode({**self.template, "params": params}))
         self.count += 1
         if len(self.buffer) >= PUT_BATCH:
             self.flush()

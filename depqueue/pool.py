@@ -25,6 +25,7 @@ from depqueue.cpus import allowed_cpus
 from depqueue.heartbeat import EXIT_HANDED_BACK
 from depqueue.hooks import WorkerHooks
 from depqueue.queue import DepQueue
+from depqueue.signing import signer_from
 from depqueue.worker import DepsCallback, RunCallback, Worker, WorkerSettings
 
 log = logging.getLogger("depqueue.pool")
@@ -45,7 +46,9 @@ def settings_from(config: Config) -> WorkerSettings:
 
 
 def queue_from(config: Config) -> DepQueue:
-    return DepQueue(config.beanstalkd_host, config.beanstalkd_port, config.beanstalkd_tube)
+    """The queue a configuration names, signing (and, in a worker, checking) jobs when it has a secret file."""
+    return DepQueue(config.beanstalkd_host, config.beanstalkd_port, config.beanstalkd_tube,
+                    signer=signer_from(config.job_secret_file))
 
 
 @dataclass

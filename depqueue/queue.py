@@ -13,7 +13,14 @@ from typing import Any
 
 from depqueue import defaults, tubes
 from depqueue.connection import Connection, StatsTube, pending
-from depqueue.envelope import Envelope, check_limits, decode_record, describe, envelope_from_record
+from depqueue.envelope import (
+    Envelope,
+    check_limits,
+    decode_record,
+    describe,
+    encode_record,
+    envelope_from_record,
+)
 from depqueue.errors import MalformedJob, NotCancellable
 from depqueue.progress import DepCounts, ParentProgress
 from depqueue.records import (
@@ -26,15 +33,18 @@ from depqueue.records import (
     read_manifest,
     reserve_all,
 )
+from depqueue.signing import SIGNATURE_BYTES, Signer
 
 
 class DepQueue:
     """A dependency queue on one beanstalkd tube. Safe to use before and after ``fork``."""
 
     def __init__(self, host: str = defaults.BEANSTALKD_HOST, port: int = defaults.BEANSTALKD_PORT,
-                 tube: str = defaults.TUBE, *, connect_timeout: float = 5.0) -> None:
+                 tube: str = defaults.TUBE, *, connect_timeout: float = 5.0, signer: Signer | None = None) -> None:
         self.host, self.port, self.tube = host, port, tubes.check_tube(tube)
         self.connect_timeout = connect_timeout
+        #: Signs every job body this queue puts (depqueue.signing); None: unsigned.
+        self.signer = signer
         self._conn: Connection | None = None
         self._reader: Connection | None = None
         self._pid = os.getpid()
@@ -91,7 +101,7 @@ class DepQueue:
         if not envelope.params:
             raise MalformedJob("params must not be empty")
         check_limits(envelope)
-        body = envelope.encode(self.max_job_size)
+        body = self.encode(envelope.to_dict())
         return self.conn.put(self.tube, body, priority=envelope.wire_priority, delay=delay, ttr=envelope.ttr)
 
     def add_dependent_job(self, dep_tube: str, params: list[str]) -> None:
@@ -108,8 +118,14 @@ class DepQueue:
         if parent is None:
             raise ValueError(f"{dep_tube!r} is not a dependency tube of {self.tube!r}")
         envelope = Envelope(params=[]).for_dependency(params, parent, self.tube)
-        self.conn.put(dep_tube, envelope.encode(self.max_job_size), priority=envelope.wire_priority,
+        self.conn.put(dep_tube, self.encode(envelope.to_dict()), priority=envelope.wire_priority,
                       ttr=envelope.ttr)
+
+    def encode(self, body: dict[str, Any]) -> bytes:
+        """A job body's bytes as put: within beanstalkd's size limit, signed when this queue signs."""
+        if self.signer is None:
+            return encode_record(body, self.max_job_size)
+        return self.signer.sign(encode_record(body, self.max_job_size - SIGNATURE_BYTES))
 
     # -- reading --------------------------------------------------------------------------------------
     def dep_tube(self, parent: int) -> str:
