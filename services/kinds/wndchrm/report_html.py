@@ -107,7 +107,7 @@ def _split(index: int, split: dict[str, Any], data: dict[str, Any], numbers: dic
     classes = data["classes"]
     numeric = any(i["value"] is not None for i in split["test"])
     wrong = [i for i in split["test"] if i["correct"] is False]
-    parts = [
+    parts = [] if data["continuous"] else [
         t.matrix_table(f"confusion_matrix-split{index}", "Confusion matrix", classes, split["confusion_matrix"], "d"),
         t.matrix_table(f"similarity_matrix-split{index}", "Similarity matrix", classes, split["similarity_matrix"],
                        t.MATRIX),
@@ -128,6 +128,8 @@ def _split(index: int, split: dict[str, Any], data: dict[str, Any], numbers: dic
     misses = (t.images_table(f"Misclassified_split{index}", wrong, classes, numbers, numeric, "Misclassified") if wrong
               else "<p>No test image was misclassified.</p>")
     accuracy = t.fmt(split["accuracy"], t.ACCURACY)
+    if data["continuous"]:
+        misses, accuracy = "", "n/a (values, not classes)"
     return (f'<h3 id="split{index}">Split {index}: accuracy {accuracy}, {len(wrong)} misclassified</h3>'
             f"{misses}<details><summary>Matrices, features and every image of split "
             f"{index}</summary>{''.join(parts)}{tested}</details>")
@@ -140,7 +142,7 @@ def html_report(data: dict[str, Any], title: str, thumbnails: dict[str, str]) ->
     body = (f"<h1>WND-CHARM {esc(data['command_name'])}: {esc(title)}</h1><p>{esc(data['program'])}, "
             f"{esc(data['classifier'])}; generated {esc(data['generated'])}.</p>"
             f"{_summary(data)}<h2>Results</h2>{t.overall_list(data)}{t.results_table(data)}{_scatter(data)}"
-            f"{_matrices(data)}{_features(data)}<h2>Splits</h2>{splits}")
+            f"{'' if data['continuous'] else _matrices(data)}{_features(data)}<h2>Splits</h2>{splits}")
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<link rel="icon" href="data:,"><title>{esc(title)}</title>'

@@ -57,7 +57,21 @@ def split_params(data: dict[str, Any]) -> str:
     return table("classifier_split_params", caption, ["", *data["classes"], "total"], rows)
 
 
+def _continuous_results(data: dict[str, Any]) -> str:
+    rows = []
+    for index, split in enumerate(data["splits"], start=1):
+        pearson = split["pearson"] or {}
+        rows.append(f'<tr><th><a href="#split{index}">Split {index}</a></th>' + num(pearson.get("correlation"), ".4f")
+                    + num(pearson.get("p_value"), P_VALUE) + num(pearson.get("mean_abs_difference"), ".4f")
+                    + num(split["weight_file_distance"], ".4g") + "</tr>")
+    head = ["Split", "Pearson r", "P", "Mean absolute difference", "Weight file distance"]
+    return table("test_results", "Interpolation of each split", head, rows)
+
+
 def results_table(data: dict[str, Any]) -> str:
+    """Each split's accuracy and chance P value (with ``-C``: its correlation instead)."""
+    if data["continuous"]:
+        return _continuous_results(data)
     rows = []
     for index, split in enumerate(data["splits"], start=1):
         pearson = split["pearson"] or {}
@@ -75,13 +89,16 @@ def overall_list(data: dict[str, Any]) -> str:
     centre, half = overall["accuracy_interval"]
     method = "Wilson score" if overall["interval_method"] == "wilson" else "normal approximation"
     items = [
-        f'<li>Images tested: <b class="n" id="total_tested">{overall["tested"]}</b>, '
-        f'correct: <b class="n" id="total_correct">{overall["correct"]}</b></li>',
+        f'<li>Images tested: <b class="n" id="total_tested">{overall["tested"]}</b>'
+        + ("" if data["continuous"] else f', correct: <b class="n" id="total_correct">{overall["correct"]}</b>')
+        + "</li>",
         f'<li>Average accuracy over splits: <b class="n" id="average_accuracy">{fmt(overall["accuracy"], ACCURACY)}'
         f'</b> (P by chance <span class="n" id="overall_p">{fmt(overall["p_value"], P_VALUE)}</span>)</li>',
         f'<li>Accuracy of all tested images, 95% interval ({method}): <b class="n" id="interval_centre">'
         f'{fmt(centre, ACCURACY)}</b> ± <span class="n" id="interval_half">{fmt(half, ACCURACY)}</span></li>',
     ]
+    if data["continuous"]:  # no classes: accuracy means nothing
+        items = items[:1]
     pearson = overall["pearson"]
     if pearson:
         items.append(f'<li>Pearson r (mean over splits): <b class="n" id="overall_pearson">'
