@@ -28,6 +28,8 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     TIMED_OUT = 3
     UNREACHABLE = 4
+    #: beanstalkd came back empty while a submitter waited: its parents are lost (resubmit them).
+    SERVER_LOST = 5
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from services.kinds import builtin  # noqa: F401  (registers the kinds to valida
 from services.kinds.wndchrm.kind import register_for
 from services.submitter.batchfile import BatchFileError, read_batch_file
 from services.submitter.report import ParentResult, print_summary, write_junit
-from services.submitter.waiting import ProgressView, is_live_terminal, wait_for_batch
+from services.submitter.waiting import ProgressView, ServerLost, is_live_terminal, report_lost_server, wait_for_batch
 
 SUBCOMMANDS = ("submit", "status", "failed", "retry", "cancel")
 
@@ -127,6 +127,9 @@ def submit(config_file: str | None, batch_file: Path | None, batch_id: str | Non
         finished = wait_for_batch(queue, batch, results, timeout, ProgressView(console, results, live))
     except BeanstalkdUnreachable as exc:
         fail(f"{exc} while waiting for batch {batch}", ExitCode.UNREACHABLE)
+    except ServerLost as exc:
+        print_summary(console, batch, results)
+        report_lost_server(exc)
     print_summary(console, batch, results)
     if junit:
         write_junit(junit, batch, results)

@@ -2,22 +2,60 @@
 
 from __future__ import annotations
 
+import json
+import shlex
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from depqueue import DepQueue
-from depqueue.errors import BeanstalkdUnreachable
+from depqueue.envelope import decode_record
+from depqueue.errors import BeanstalkdUnreachable, MalformedJob
 from depqueue.records import Record
+from services.common import ExitCode, fail
 from services.submitter.report import ParentResult
 
 #: Polls in a row that a parent may be gone without an outcome before it counts as lost.
 LOST_AFTER_POLLS = 5
 #: At most this many parents get a bar of their own; the overall bar counts them all.
 MAX_BARS = 15
+
+
+class ServerLost(Exception):
+    """beanstalkd came back as a new, empty server: these parents are gone without an outcome."""
+
+    def __init__(self, batch: str, lost: list[ParentResult], old_id: str, new_id: str) -> None:
+        self.batch, self.lost = batch, lost
+        ids = " ".join(str(r.parent) for r in lost[:20]) + (" ..." if len(lost) > 20 else "")
+        super().__init__(f"beanstalkd restarted (server id {old_id} is now {new_id}) without the jobs of batch "
+                         f"{batch}: {len(lost)} parent(s) are gone with no outcome recorded: {ids}")
+
+
+def write_resubmit_file(batch: str, lost: list[ParentResult], folder: Path) -> Path:
+    """A batch file (JSON: a list of argv lists) of the lost parents, for ``wndchrm-submit --batch-file``."""
+    path = folder / f"lost-{batch}.json"
+    path.write_text(json.dumps([r.argv for r in lost], indent=1) + "\n")
+    return path
+
+
+def report_lost_server(lost: ServerLost, folder: Path | None = None) -> None:
+    """Say which parents a server lost and how to resubmit them; exit with ExitCode.SERVER_LOST."""
+    try:
+        path = write_resubmit_file(lost.batch, lost.lost, folder or Path.cwd())
+        how = f"resubmit them with: wndchrm-submit --batch-file {path} --wait"
+    except OSError as exc:
+        argv = "\n".join(shlex.join(r.argv) for r in lost.lost)
+        how = f"cannot write a batch file ({exc.strerror}); resubmit these command lines:\n{argv}"
+    fail(f"{lost}; {how}", ExitCode.SERVER_LOST)
+
+
+def server_id(queue: DepQueue) -> str:
+    """beanstalkd's random id, new each time the server starts: a restart is a changed id."""
+    return str(queue.conn.stats()["id"])
 
 
 class ProgressView:
@@ -72,18 +110,21 @@ def wait_for_batch(queue: DepQueue, batch: str, results: list[ParentResult], tim
 
     A beanstalkd restart (or a dropped connection) is waited out: up to ``reconnects`` failed polls in a
     row, with growing pauses; the outcome records this process held go back to the queue with the
-    connection and are collected again.
+    connection and are collected again. A server that came back without the batch (a new server id, and
+    parents gone with no outcome: its binlog lost, or run without one) raises ServerLost at once.
     """
     by_id = {r.parent: r for r in results}
     held: list[Record] = []
     gone: dict[int, int] = {}  # polls in a row each parent was gone without an outcome
     start = clock()
     failures = 0
+    known_server = server_id(queue)
     try:
         while True:
             try:
                 done = _poll(queue, batch, results, by_id, held, gone, view, start)
                 failures = 0
+                known_server = _check_server(queue, batch, results, known_server)
             except BeanstalkdUnreachable as exc:
                 failures += 1
                 if failures > reconnects:
@@ -109,6 +150,34 @@ def wait_for_batch(queue: DepQueue, batch: str, results: list[ParentResult], tim
             queue.finish_outcomes([h for h in held if h.body.get("parent") not in mine], consume=False)
         except BeanstalkdUnreachable:
             pass  # they return to the queue with the connection
+
+
+def _check_server(queue: DepQueue, batch: str, results: list[ParentResult], known_server: str) -> str:
+    """The server's id now; ServerLost when it is a new server that no longer holds pending parents.
+
+    A server restarted from its binlog holds them still; an empty one numbers jobs from 1 again, so a
+    parent's id may name someone else's job: a parent counts as held only if its body names this batch.
+    """
+    current = server_id(queue)
+    if current == known_server:
+        return current
+    lost = [r for r in results if r.status == "pending" and not _holds(queue, r.parent, batch)]
+    if not lost:
+        return current
+    for r in lost:
+        r.status = "lost"
+        r.outcome = {"reason": "beanstalkd came back without it (a new, empty server)"}
+    raise ServerLost(batch, lost, known_server, current)
+
+
+def _holds(queue: DepQueue, parent: int, batch: str) -> bool:
+    job = queue.conn.peek(parent)
+    if job is None:
+        return False
+    try:
+        return decode_record(job.body).get("batch") == batch
+    except MalformedJob:
+        return False
 
 
 def _poll(queue: DepQueue, batch: str, results: list[ParentResult], by_id: dict[int, ParentResult],
