@@ -24,12 +24,11 @@ from depqueue.errors import (
     TimeLimitExceeded,
 )
 from depqueue.hooks import WorkerHooks
-from depqueue.pool import QueueMain
-from depqueue.queue import DepQueue
+from depqueue.original import DepQueue, OriginalApiRemoved, QueueMain  # today's API plus the original's
 from depqueue.worker import Worker, WorkerSettings
 
 __all__ = [
     "BadJob", "BeanstalkdUnreachable", "Config", "ConfigError", "DepQueue", "DepQueueError", "Envelope",
-    "JobTooBig", "MalformedJob", "NotCancellable", "QueueMain", "RetryLater", "TimeLimitExceeded", "Worker",
-    "WorkerHooks", "WorkerSettings", "load_config", "load_settings",
+    "JobTooBig", "MalformedJob", "NotCancellable", "OriginalApiRemoved", "QueueMain", "RetryLater",
+    "TimeLimitExceeded", "Worker", "WorkerHooks", "WorkerSettings", "load_config", "load_settings",
 ]

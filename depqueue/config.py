@@ -7,11 +7,20 @@ malformed line, unknown key or bad value is an error that names the file and lin
 ``Config`` holds the library's keys only (the seed's, and the worker's tuning). An application adds its
 own keys by subclassing it (a frozen dataclass whose new fields all have defaults) and passing the
 subclass as ``schema``: every key of the subclass is then read from file, environment and flags alike.
+
+One file often serves several readers: the library's entry points (``QueueMain()``, ``DepQueue()``) read
+it with ``lenient=True``, so a key that means nothing to them (an application's, such as ``data_root``)
+is reported once as ignored, with the closest known key when there is one; the application's own reader
+(``load_settings`` with its subclass, lenient False) still refuses an unknown key, so a misspelt key is
+caught there. The original installer's keys that mean nothing here (``worker_host``, ``worker_PID_dir``)
+are accepted and reported once as ignored by every reader.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +32,19 @@ from depqueue.errors import ConfigError
 from depqueue.tubes import check_tube
 
 DEFAULT_CONFIG_FILE = "/etc/wndchrm/wndchrm-queue.conf"
+
+#: Keys the original installer writes that configure nothing here: read, then reported as ignored.
+IGNORED_ORIGINAL_KEYS = ("worker_host", "worker_pid_dir")
+
+log = logging.getLogger("depqueue.config")
+_reported: set[str] = set()
+
+
+def report_once(message: str) -> None:
+    """Log a configuration notice once per process (start-up, not every reload or reader)."""
+    if message not in _reported:
+        _reported.add(message)
+        log.warning("%s", message)
 
 
 @dataclass(frozen=True)
@@ -82,7 +104,16 @@ def _convert(schema: type[Config], key: str, raw: str, where: str) -> Any:
     return text
 
 
-def parse_file(path: Path, schema: type[Config] = Config) -> dict[str, Any]:
+def _unknown(key: str, where: str, schema: type[Config], lenient: bool) -> None:
+    known = sorted(_fields(schema))
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    if not lenient:
+        raise ConfigError(f"{where}: unknown key {key!r}{hint}; known keys: {', '.join(known)}")
+    report_once(f"{where}: key {key!r} means nothing to this reader and is ignored{hint}")
+
+
+def parse_file(path: Path, schema: type[Config] = Config, lenient: bool = False) -> dict[str, Any]:
     try:
         text = path.read_text()
     except UnicodeDecodeError:
@@ -99,20 +130,23 @@ def parse_file(path: Path, schema: type[Config] = Config) -> dict[str, Any]:
             raise ConfigError(f"{path}:{number}: expected 'key = value', got {stripped[:80]!r}")
         key, raw = stripped[:sep].strip().lower(), stripped[sep + 1:]
         if key not in _fields(schema):
-            raise ConfigError(f"{path}:{number}: unknown key {key!r}; known keys: "
-                              f"{', '.join(sorted(_fields(schema)))}")
+            _unknown(key, f"{path}:{number}", schema, lenient)
+            continue
         values[key] = _convert(schema, key, raw, f"{path}:{number}")
     return values
 
 
 def load_config(path: str | None = None, environ: Mapping[str, str] | None = None,
-                overrides: Mapping[str, Any] | None = None) -> Config:
-    """Defaults, then the file (``path`` or the default one if present), then ``KEY`` variables, then flags."""
-    return load_settings(Config, path, environ, overrides)
+                overrides: Mapping[str, Any] | None = None, *, lenient: bool = False) -> Config:
+    """Defaults, then the file (``path`` or the default one if present), then ``KEY`` variables, then flags.
+
+    ``lenient``: a file key this reader does not know is reported once and ignored instead of refused.
+    """
+    return load_settings(Config, path, environ, overrides, lenient=lenient)
 
 
 def load_settings(schema: type[C], path: str | None = None, environ: Mapping[str, str] | None = None,
-                  overrides: Mapping[str, Any] | None = None) -> C:
+                  overrides: Mapping[str, Any] | None = None, *, lenient: bool = False) -> C:
     """``load_config`` for an application's subclass of Config, with its own keys."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
@@ -120,11 +154,14 @@ def load_settings(schema: type[C], path: str | None = None, environ: Mapping[str
     if path is not None:
         if not Path(path).is_file():
             raise ConfigError(f"configuration file {path} does not exist")
-        values.update(parse_file(Path(path), schema))
+        values.update(parse_file(Path(path), schema, lenient))
         source = path
     elif Path(DEFAULT_CONFIG_FILE).is_file():
-        values.update(parse_file(Path(DEFAULT_CONFIG_FILE), schema))
+        values.update(parse_file(Path(DEFAULT_CONFIG_FILE), schema, lenient))
         source = DEFAULT_CONFIG_FILE
+    for key in IGNORED_ORIGINAL_KEYS:
+        if values.get(key):
+            report_once(f"{source}: key {key!r} (from the original installer) is accepted and ignored here")
     for key in _fields(schema):
         if key.upper() in environ:
             values[key] = _convert(schema, key, environ[key.upper()], f"environment variable {key.upper()}")

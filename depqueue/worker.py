@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from depqueue import defaults, tubes
 from depqueue.attempts import Attempt, Attempts
+from depqueue.compat import LegacyGuard, legacy_params
 from depqueue.connection import Connection, Job, StatsJob, pending
 from depqueue.dependency import DependencyRunner
 from depqueue.envelope import decode_record, envelope_from_record, shorten
@@ -68,6 +69,9 @@ class Worker:
         self.parents = ParentRunner(queue, attempts, self.watch, run_job_callback, add_job_deps_callback,
                                     self.settings.sweep_interval, self.name)
         self.dependencies = DependencyRunner(queue, attempts, self.watch, run_job_callback)
+        #: Pauses this worker while the original wndchrm-queue's workers share the tube, and converts their
+        #: bodies (see compat.py); never on a queue that requires signed jobs, since theirs are unsigned.
+        self.legacy = LegacyGuard(queue.conn, self.tube, converts=getattr(queue, "signer", None) is None)
 
     @property
     def conn(self) -> Connection:
@@ -87,6 +91,9 @@ class Worker:
                 if time.monotonic() >= self.watch.next_refresh:
                     self.watch.refresh()
                 job, self.prefetched = self.prefetched, None
+                if job is None and self.legacy.blocked():
+                    self._sleep(1.0)
+                    continue
                 if job is None:
                     job = self.conn.reserve(self.settings.reserve_timeout)
                 wait = self.settings.reconnect_wait
@@ -185,6 +192,9 @@ class Worker:
         if stats is None:
             return None
         tube = stats["tube"]
+        params = legacy_params(job.body) if self.legacy.converts and job.body[:1] != b"{" else None
+        if params is not None and self.legacy.take_over(job, tube, params):  # the original's argv: cut-over
+            return None
         try:
             record = decode_record(job.body)
             if record["type"] == "manifest" and tube.startswith(f"{self.tube}-deps-"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import posixpath
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ import click
 from depqueue import Config
 from depqueue.config import load_settings
 from depqueue.errors import ConfigError
+from services import kinds
 from services.kinds import JobContext
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -111,3 +113,22 @@ def exit_on_sigterm(code: int) -> None:
 def fail(message: str, code: ExitCode) -> None:
     click.echo(f"error: {message}", err=True)
     raise SystemExit(int(code))
+
+
+def kind_name(word: str) -> str:
+    """The job kind an argv[0] names: itself, or the last part of a path whose last part is a kind.
+
+    The original queue put the absolute path of the program (``/usr/local/bin/wndchrm``) on the queue;
+    such a path only *names* the kind: nothing runs it (the kind decides what runs, e.g. the configured
+    ``wndchrm_binary``).
+    """
+    if "/" in word:
+        last = posixpath.basename(word)
+        if last in kinds.REGISTRY:
+            return last
+    return word
+
+
+def as_kind_argv(job_params: list[str]) -> list[str]:
+    """``job_params`` with argv[0] replaced by the kind it names."""
+    return [kind_name(job_params[0]), *job_params[1:]]

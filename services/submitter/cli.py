@@ -6,6 +6,8 @@
     wndchrm-submit failed                        failed parents and jobs set aside, with reasons
     wndchrm-submit retry ID... | --all           retry failed records
     wndchrm-submit cancel PARENT...              cancel parents and their pending dependencies
+    wndchrm-submit                               no job: the queue's status, once (as the original's
+                                                 submitter's first report; `status --watch` follows it)
 """
 
 from __future__ import annotations
@@ -21,10 +23,20 @@ from rich.console import Console
 from rich.table import Table
 
 from depqueue import DepQueue
+from depqueue.compat import original_workers
 from depqueue.errors import BadJob, BeanstalkdUnreachable, JobTooBig, MalformedJob, NotCancellable
 from depqueue.pool import queue_from
 from services import kinds
-from services.common import ExitCode, ServiceConfig, config_options, exit_on_sigterm, fail, job_context, load
+from services.common import (
+    ExitCode,
+    ServiceConfig,
+    config_options,
+    exit_on_sigterm,
+    fail,
+    job_context,
+    kind_name,
+    load,
+)
 from services.kinds import builtin  # noqa: F401  (registers the kinds to validate against)
 from services.kinds.wndchrm.kind import register_for
 from services.submitter.batchfile import BatchFileError, read_batch_file
@@ -38,14 +50,17 @@ class DefaultToSubmit(click.Group):
     """``wndchrm-submit [options] -- ARGV`` means ``wndchrm-submit submit [options] -- ARGV``."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+        if not args:
+            click.echo(NO_JOB, err=True)
+            args = ["status"]
+        if args[0] not in self.commands and args[0] not in ("-h", "--help"):
             args = ["submit", *args]
         return super().parse_args(ctx, args)
 
 
 def connect(config: ServiceConfig) -> DepQueue:
     """A queue whose server answered, after ``beanstalkd_retries`` tries; exit 4 when it never did."""
-    queue = queue_from(config)
+    queue = DepQueue.adopt(queue_from(config))
     wait = config.beanstalkd_wait_retry
     for attempt in range(max(1, config.beanstalkd_retries)):
         try:
@@ -57,6 +72,33 @@ def connect(config: ServiceConfig) -> DepQueue:
             time.sleep(wait)
             wait = min(wait * 2, 30)
     raise AssertionError("unreachable")
+
+
+NO_JOB = ("No jobs specified: the queue's status follows (`wndchrm-submit status --watch --interval 10` "
+          "refreshes it as the original submitter did).")
+ORIGINAL_WORKERS = ("{count} worker(s) of the original wndchrm-queue watch this queue: workers here do not "
+                    "reserve, and nothing is submitted, until they stop (docs/migrating.md)")
+
+
+def original_argv(argv: tuple[str, ...], config: ServiceConfig) -> tuple[str, ...]:
+    """The original submitter's habits: ``-c`` before the job, and a program's path as argv[0], which
+    names its job kind (``/usr/local/bin/wndchrm`` the wndchrm kind; the path itself is never run)."""
+    if argv[:1] == ("-c",):
+        argv = argv[1:]
+    if argv and kind_name(argv[0]) != argv[0]:
+        runs = f"the configured wndchrm_binary {config.wndchrm_binary}" if config.wndchrm_binary else \
+            "the built-in engine"
+        click.echo(f"note: {argv[0]} names the {kind_name(argv[0])!r} job kind; workers run it with "
+                   f"{runs if kind_name(argv[0]) == 'wndchrm' else 'that kind'}, not {argv[0]}", err=True)
+        argv = (kind_name(argv[0]), *argv[1:])
+    return argv
+
+
+def refuse_beside_original_workers(queue: DepQueue) -> None:
+    """An original worker would take today's job for an argv and lose it: submit nothing while one runs."""
+    count = original_workers(queue.conn, queue.tube)
+    if count:
+        fail(ORIGINAL_WORKERS.format(count=count), ExitCode.FAILED)
 
 
 @click.group(cls=DefaultToSubmit, context_settings={"help_option_names": ["-h", "--help"]})
@@ -89,6 +131,11 @@ def submit(config_file: str | None, batch_file: Path | None, batch_id: str | Non
     """Submit one job (after --) or a batch file; with --wait, exit 0 only if every parent succeeded."""
     config = load(config_file, **flags)
     register_for(config.wndchrm_binary)  # validate jobs for the engine the workers run
+    argv = original_argv(argv, config)
+    if not argv and not batch_file:  # options but no job: the original submitter reported the queue
+        click.echo(NO_JOB, err=True)
+        print_status(connect(config), as_json=False)
+        return
     if bool(argv) == bool(batch_file):
         raise click.UsageError("give either a job after -- or --batch-file FILE")
     if (timeout or junit) and not wait_:
@@ -106,6 +153,7 @@ def submit(config_file: str | None, batch_file: Path | None, batch_id: str | Non
             raise click.UsageError(f"{where}: {exc}") from None
     batch = batch_id or time.strftime("b%Y%m%d-%H%M%S-") + secrets.token_hex(2)
     queue = connect(config)
+    refuse_beside_original_workers(queue)
     results = []
     try:
         for job in jobs:
@@ -146,31 +194,38 @@ def submit(config_file: str | None, batch_file: Path | None, batch_id: str | Non
 def status(config_file: str | None, watch: bool, interval: float, as_json: bool, **flags: Any) -> None:
     """Workers, parents waiting on dependencies, jobs left, per-parent progress (the seed's monitor view)."""
     queue = connect(load(config_file, **flags))
-    console = Console()
     while True:
-        try:
-            stats = queue.get_stats()
-        except BeanstalkdUnreachable as exc:
-            fail(str(exc), ExitCode.UNREACHABLE)
-        if as_json:
-            click.echo(json.dumps(stats, sort_keys=True))
-        else:
-            w = stats["workers"]
-            console.print(f"workers {w['total']} ({w['busy']} busy, {w['idle']} idle); parents queued "
-                          f"{stats['parents_queued']}, with dependencies {stats['jobs_with_deps']}; "
-                          f"jobs left {stats['jobs_left']}")
-            if stats["parents"]:
-                table = Table("parent", "deps", "done", "working", "idle", "failed", "left")
-                for parent, p in stats["parents"].items():
-                    table.add_row(str(parent), *(str(p[k]) for k in ("deps", "done", "working", "idle", "failed",
-                                                                     "left")))
-                console.print(table)
+        print_status(queue, as_json)
         if not watch:
             return
         try:
             time.sleep(interval)
         except KeyboardInterrupt:
             return
+
+
+def print_status(queue: DepQueue, as_json: bool) -> None:
+    """One report of the queue: workers, parents and their dependencies, jobs left (JSON or a table)."""
+    try:
+        stats = queue.get_stats()
+        stats["original_workers"] = original_workers(queue.conn, queue.tube)
+    except BeanstalkdUnreachable as exc:
+        fail(str(exc), ExitCode.UNREACHABLE)
+    if as_json:
+        click.echo(json.dumps(stats, sort_keys=True))
+        return
+    console = Console()
+    if stats["original_workers"]:
+        console.print(f"[bold red]{ORIGINAL_WORKERS.format(count=stats['original_workers'])}[/]")
+    w = stats["workers"]
+    console.print(f"workers {w['total']} ({w['busy']} busy, {w['idle']} idle); parents queued "
+                  f"{stats['parents_queued']}, with dependencies {stats['jobs_with_deps']}; "
+                  f"jobs left {stats['jobs_left']}")
+    if stats["parents"]:
+        table = Table("parent", "deps", "done", "working", "idle", "failed", "left")
+        for parent, p in stats["parents"].items():
+            table.add_row(str(parent), *(str(p[k]) for k in ("deps", "done", "working", "idle", "failed", "left")))
+        console.print(table)
 
 
 @main.command()

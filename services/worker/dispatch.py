@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from depqueue import DepQueue
 from services import kinds
+from services.common import as_kind_argv
 from services.kinds import JobContext
 
 
@@ -14,7 +15,9 @@ class KindDispatcher:
         self.ctx = ctx
 
     def run_job_callback(self, queue: DepQueue, job_id: int, job_params: list[str]) -> None:
-        kinds.get(job_params[0]).run(queue, job_id, job_params, self.ctx)
+        argv = as_kind_argv(job_params)
+        kinds.get(argv[0]).run(queue, job_id, argv, self.ctx)
 
     def add_job_deps_callback(self, queue: DepQueue, dep_tube: str, job_id: int, job_params: list[str]) -> int:
-        return kinds.get(job_params[0]).expand(queue, dep_tube, job_id, job_params, self.ctx)
+        argv = as_kind_argv(job_params)
+        return kinds.get(argv[0]).expand(queue, dep_tube, job_id, argv, self.ctx)
