@@ -72,6 +72,8 @@ class Ending:
     status: str
     reason: str = ""
     started: float | None = None
+    #: What the run callback returned, if a dict: it lands in the outcome record.
+    outputs: dict[str, Any] | None = None
 
 
 def claim_if_drained(conn: Connection, parent: int, dep_stats: StatsTube | None) -> Job | None:
@@ -177,7 +179,8 @@ class ParentRunner:
         result = self.attempts.run(attempt, lambda: self.run_job(self.queue, parent.id, attempt.envelope.params))
         if result.status == "ok":
             note = f"ran without {failures} failed dependencies" if failures else ""
-            self.finish(parent, Ending("succeeded", note, started))
+            outputs = result.value if isinstance(result.value, dict) else None
+            self.finish(parent, Ending("succeeded", note, started, outputs))
         elif not self.attempts.release_for_retry(attempt, result, "parent"):
             self.finish(parent, Ending("failed", result.reason, started))
 
@@ -190,7 +193,7 @@ class ParentRunner:
             parent=parent.id, batch=envelope.batch, command=describe(envelope.params, 2000), status=ending.status,
             reason=ending.reason, deps=parent.deps, failed_count=len(parent.depfails), failed_deps=failed_deps,
             submitted=envelope.submitted, expanded=manifest.manifest.expanded if manifest else None,
-            started=ending.started, finished=now, worker=self.worker_name))
+            started=ending.started, finished=now, worker=self.worker_name, outputs=ending.outputs))
         if ending.status == "failed":
             put_record(self.conn, tubes.failed(self.queue.tube), FailedJob(
                 job=parent.id, reason=ending.reason, failed=now, set_aside=False, parent=parent.id,

@@ -88,7 +88,7 @@ class Outcome(RecordBody):
     """How a parent ended (succeeded, failed or cancelled), in ``<tube>-outcomes-<batch>``."""
 
     TYPE: ClassVar[str] = "outcome"
-    SHRINK: ClassVar[tuple[str, ...]] = ("failed_deps",)
+    SHRINK: ClassVar[tuple[str, ...]] = ("failed_deps", "outputs")
     parent: int
     batch: str
     command: str
@@ -102,6 +102,8 @@ class Outcome(RecordBody):
     started: float | None
     finished: float
     worker: str
+    #: What the job's run callback returned when it is a dict (e.g. the files it wrote), else None.
+    outputs: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from depqueue import DepQueue
 from depqueue.errors import BadJob
@@ -52,8 +52,9 @@ class JobKind(Protocol):
     def expand(self, queue: DepQueue, dep_tube: str, job_id: int, argv: list[str], ctx: JobContext) -> int:
         """Add this job's dependencies with ``queue.add_dependent_job(dep_tube, params)``; return how many."""
 
-    def run(self, queue: DepQueue, job_id: int, argv: list[str], ctx: JobContext) -> None:
-        """Run the job (a parent after its dependencies, or a dependency itself)."""
+    def run(self, queue: DepQueue, job_id: int, argv: list[str], ctx: JobContext) -> dict[str, Any] | None:
+        """Run the job (a parent after its dependencies, or a dependency itself); a dict returned (e.g.
+        where its report is) lands in the parent's outcome record as ``outputs``."""
 
 
 REGISTRY: dict[str, JobKind] = {}

@@ -29,6 +29,13 @@ class ParentResult:
         return str(self.outcome.get("reason", ""))
 
     @property
+    def report(self) -> str | None:
+        """Where the job's report is (data-root-relative), if its kind said so in the outcome's outputs."""
+        outputs = self.outcome.get("outputs") or {}
+        report = outputs.get("report") if isinstance(outputs, dict) else None
+        return str(report) if report else None
+
+    @property
     def seconds(self) -> float:
         start, end = self.outcome.get("submitted"), self.outcome.get("finished")
         return max(0.0, float(end) - float(start)) if start and end else 0.0
@@ -51,6 +58,9 @@ def print_summary(console: Console, batch: str, results: list[ParentResult]) -> 
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1
     console.print("; ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+    for r in results:
+        if r.report:
+            console.print(f"parent {r.parent}: report {r.report}", highlight=False, soft_wrap=True)
 
 
 def write_junit(path: Path, batch: str, results: list[ParentResult]) -> None:
@@ -64,6 +74,8 @@ def write_junit(path: Path, batch: str, results: list[ParentResult]) -> None:
     for r in results:
         case = ET.SubElement(suite, "testcase", classname=f"wndchrm-queue.{batch}",
                              name=f"{r.parent}: {r.command[:200]}", time=f"{r.seconds:.3f}")
+        if r.report:  # CI servers show the property, and Jenkins links an [[ATTACHMENT|path]] line
+            ET.SubElement(ET.SubElement(case, "properties"), "property", name="report", value=r.report)
         if r.status in ("failed", "lost"):
             failure = ET.SubElement(case, "failure", message=r.reason[:500] or r.status, type=r.status)
             lines = [f"dependency {d.get('dep')}: {d.get('command', '')}: {d.get('reason', '')}"
@@ -73,6 +85,8 @@ def write_junit(path: Path, batch: str, results: list[ParentResult]) -> None:
             ET.SubElement(case, "error", message="timed out waiting for the outcome", type="timeout")
         elif r.status == "cancelled":
             ET.SubElement(case, "skipped", message=r.reason[:500])
+        if r.report:
+            ET.SubElement(case, "system-out").text = f"report: {r.report}\n[[ATTACHMENT|{r.report}]]"
     path.parent.mkdir(parents=True, exist_ok=True)
     root = ET.Element("testsuites")
     root.append(suite)

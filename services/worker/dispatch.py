@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from depqueue import DepQueue
 from services import kinds
 from services.common import as_kind_argv
@@ -14,9 +16,9 @@ class KindDispatcher:
     def __init__(self, ctx: JobContext) -> None:
         self.ctx = ctx
 
-    def run_job_callback(self, queue: DepQueue, job_id: int, job_params: list[str]) -> None:
+    def run_job_callback(self, queue: DepQueue, job_id: int, job_params: list[str]) -> dict[str, Any] | None:
         argv = as_kind_argv(job_params)
-        kinds.get(argv[0]).run(queue, job_id, argv, self.ctx)
+        return kinds.get(argv[0]).run(queue, job_id, argv, self.ctx)
 
     def add_job_deps_callback(self, queue: DepQueue, dep_tube: str, job_id: int, job_params: list[str]) -> int:
         argv = as_kind_argv(job_params)

@@ -9,7 +9,7 @@ only slower, if a dependency's result was lost).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from depqueue.errors import BadJob
 from services.kinds import JobContext, register
@@ -62,16 +62,16 @@ class WndchrmKind:
             queue.add_dependent_job(dep_tube, feature_argv(job, ctx, image))
         return len(images)
 
-    def run(self, queue: DepQueue, job_id: int, argv: list[str], ctx: JobContext) -> None:
+    def run(self, queue: DepQueue, job_id: int, argv: list[str], ctx: JobContext) -> dict[str, Any] | None:
         job = self._job(argv, ctx)
         if self.external is not None:
             self.external.run(job, argv, ctx)
-        else:
-            # Imported on first run: the engine needs numpy, CharmFeatures and the image libraries, which the
-            # submitter, validating the same kind, must not (its image carries none of them).
-            from services.kinds.wndchrm import runner
+            return None
+        # Imported on first run: the engine needs numpy, CharmFeatures and the image libraries, which the
+        # submitter, validating the same kind, must not (its image carries none of them).
+        from services.kinds.wndchrm import runner
 
-            runner.run(job, ctx, argv)
+        return runner.run(job, ctx, argv)  # where the report is, for the outcome record
 
 
 def _check_for_binary(job: Job, ctx: JobContext) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from services.kinds import JobContext
 from services.kinds.wndchrm import experiment, reports
 from services.kinds.wndchrm.commands import Job
+from services.kinds.wndchrm.dataset import relative
 from services.kinds.wndchrm.evaluation import TestResult
 from services.kinds.wndchrm.experiment import Labelled
 from services.kinds.wndchrm.outputs import write_atomic
@@ -52,7 +53,11 @@ def _meta(job: Job, argv: list[str], data: Labelled, test_set: Labelled | None) 
 
 def write_reports(ctx: JobContext, job: Job, argv: list[str], run: tuple[Labelled, Labelled | None],
                   results: list[TestResult], names: list[str], paths: ReportPaths) -> dict[str, Any]:
-    """Write the HTML and JSON (and text) of the run; ``-p+`` adds ``tsv/`` beside the HTML. Returns the data."""
+    """Write the HTML and JSON (and text) of the run; ``-p+`` adds ``tsv/`` beside the HTML.
+
+    Returns what the queue's outcome record carries: the HTML report and every file written, relative
+    to the data root.
+    """
     data, test_set = run
     opts = job.options
     train_labels = dict(zip(data.paths, data.labels.tolist(), strict=True))
@@ -64,7 +69,9 @@ def write_reports(ctx: JobContext, job: Job, argv: list[str], run: tuple[Labelle
     write_atomic(paths.html, reports.html_report(body, title, reports.thumbnails(tested, ctx.data_root.resolve())))
     if paths.text is not None:
         write_atomic(paths.text, reports.text_report(results, opts.verbosity))
+    written = [paths.html, paths.json, *([paths.text] if paths.text is not None else [])]
     if opts.export_tsv:
         for name, text in reports.tsv_exports(body).items():
-            write_atomic(paths.html.parent / reports.TSV_FOLDER / name, text)
-    return body
+            written.append(paths.html.parent / reports.TSV_FOLDER / name)
+            write_atomic(written[-1], text)
+    return {"report": relative(ctx, paths.html), "files": [relative(ctx, p) for p in written]}

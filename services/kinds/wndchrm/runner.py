@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,18 +34,20 @@ from services.kinds.wndchrm.training_data import (
 log = logging.getLogger(__name__)
 
 
-def run(job: Job, ctx: JobContext, argv: list[str]) -> None:
+def run(job: Job, ctx: JobContext, argv: list[str]) -> dict[str, Any] | None:
+    """Run the command; ``test`` and ``classify`` return where their report is (for the outcome record)."""
     name = job.command.name
+    if name == "test":
+        return run_test(job, ctx, argv)
+    if name == "classify":
+        return run_classify(job, ctx, argv)
     if name == "features":
         run_features(job, ctx)
     elif name == "train":
         run_train(job, ctx)
-    elif name == "test":
-        run_test(job, ctx, argv)
-    elif name == "classify":
-        run_classify(job, ctx, argv)
     else:
         run_check(job, ctx)
+    return None
 
 
 def run_features(job: Job, ctx: JobContext) -> None:
@@ -110,7 +113,7 @@ def _run(job: Job, ctx: JobContext, data: Labelled, test_set: Labelled | None, o
     return results
 
 
-def run_test(job: Job, ctx: JobContext, argv: list[str]) -> None:
+def run_test(job: Job, ctx: JobContext, argv: list[str]) -> dict[str, Any]:
     tests = [job.testset] if job.testset else []
     vector = job_vector([job.dataset, *tests], job.options)
     data = labelled(ctx, job.dataset, job.options, vector=vector)
@@ -120,11 +123,12 @@ def run_test(job: Job, ctx: JobContext, argv: list[str]) -> None:
                    vector=vector)
     result = results[0]
     text_path, json_path, html_path = report_paths(ctx, job)
-    report_files.write_reports(ctx, job, argv, (data, test_set), results, vector.names,
-                               report_files.ReportPaths(html_path, json_path, text_path))
+    written = report_files.write_reports(ctx, job, argv, (data, test_set), results, vector.names,
+                                         report_files.ReportPaths(html_path, json_path, text_path))
     title = job.dataset + (f" tested on {job.testset}" if job.testset else "")
     log.info("test %s: average accuracy %.4f over %d split(s) -> %s",
              title, result.mean_accuracy, len(result.splits), text_path)
+    return written
 
 
 def _test_set(ctx: JobContext, sources: list[str], data: Labelled, opts: Options, vector: Vector) -> Labelled:
@@ -147,7 +151,7 @@ def _test_set(ctx: JobContext, sources: list[str], data: Labelled, opts: Options
     return Labelled(paths, features, labels, data.classes, given=tuple(given))
 
 
-def run_classify(job: Job, ctx: JobContext, argv: list[str]) -> None:
+def run_classify(job: Job, ctx: JobContext, argv: list[str]) -> dict[str, Any]:
     """The TSV of predictions, and beside it (``.txt``) what wndchrm prints for the same classification."""
     vector = job_vector([job.dataset, *job.images], job.options)
     data = labelled(ctx, job.dataset, job.options, vector=vector)
@@ -159,11 +163,14 @@ def run_classify(job: Job, ctx: JobContext, argv: list[str]) -> None:
                    vector=vector)
     write_atomic(out, reports.classify_tsv(results[0]))
     write_atomic(text_out, reports.text_report(results, job.options.verbosity))
+    written = {"report": relative(ctx, out), "files": [relative(ctx, out), relative(ctx, text_out)]}
     if job.report is not None:
         html_path = _written(job, ctx, job.report)
         paths = report_files.ReportPaths(html_path, _written(job, ctx, html_path.with_suffix(".json")))
-        report_files.write_reports(ctx, job, argv, (data, test_set), results, vector.names, paths)
+        html = report_files.write_reports(ctx, job, argv, (data, test_set), results, vector.names, paths)
+        written = {"report": html["report"], "files": written["files"] + html["files"]}
     log.info("classified %d image(s) with %s -> %s", len(test_set.paths), job.dataset, out)
+    return written
 
 
 def printout_path(tsv: Path) -> Path:
