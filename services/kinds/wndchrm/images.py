@@ -47,7 +47,10 @@ def _rgb_to_grey(rgb: NDArray[np.float64], bits: int) -> NDArray[np.float64]:
         low, high = float(rgb.min()), float(rgb.max())
         scale = 255.0 / (high - low) if high > low else 0.0
         rgb = np.trunc((rgb - low) * scale)
-    return np.asarray(rgb @ np.array(RGB_WEIGHTS), dtype=np.float64)
+    red, green, blue = (rgb[..., channel] for channel in range(3))
+    # Added left to right as RGB2GRAY does: a matrix product may round differently, and edge features
+    # tell a difference of exactly zero from one a rounding error away.
+    return np.asarray(RGB_WEIGHTS[0] * red + RGB_WEIGHTS[1] * green + RGB_WEIGHTS[2] * blue, dtype=np.float64)
 
 
 def _tiff_page(path: Path) -> tuple[NDArray[np.float64], int, int]:
