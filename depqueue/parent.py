@@ -142,7 +142,8 @@ class ParentRunner:
         expanding = ExpandingQueue(self.queue, parent.id, envelope, parent.dep_tube)
 
         def expand() -> Any:
-            count = self.add_deps(expanding, parent.dep_tube, parent.id, envelope.params)
+            # A copy: callbacks edit their argv (the original's wndchrm-worker.py turns it into `check`).
+            count = self.add_deps(expanding, parent.dep_tube, parent.id, list(envelope.params))
             expanding.flush()
             return count
 
