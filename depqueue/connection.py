@@ -16,7 +16,7 @@ from typing import TypeVar, cast
 
 import greenstalk
 
-from depqueue.errors import BeanstalkdUnreachable
+from depqueue.errors import BeanstalkdUnreachable, ServerRefused
 
 T = TypeVar("T")
 
@@ -25,6 +25,13 @@ IO_SLACK = 10.0
 
 Job = greenstalk.Job[bytes]
 NotFound = greenstalk.NotFoundError
+#: Replies that say the server cannot take work now, and what they mean for an operator.
+_REFUSALS: dict[type[Exception], str] = {
+    greenstalk.OutOfMemoryError: "OUT_OF_MEMORY (its binlog volume or its memory is full; that job was not "
+                                 "stored, jobs already queued are kept)",
+    greenstalk.InternalError: "INTERNAL_ERROR (a fault in the server; see its log)",
+    greenstalk.DrainingError: "DRAINING (it was sent SIGUSR1 and takes no new jobs)",
+}
 StatsJob = greenstalk.StatsJob
 StatsTube = greenstalk.StatsTube
 Stats = greenstalk.Stats
@@ -71,6 +78,10 @@ class Connection:
                 self.close()
                 raise BeanstalkdUnreachable(f"connection to beanstalkd at {self.address[0]}:"
                                             f"{self.address[1]} lost: {exc}") from None
+            except tuple(_REFUSALS) as exc:  # the reply of a full binlog volume (or memory), or of a draining server
+                self.close()
+                raise ServerRefused(f"beanstalkd at {self.address[0]}:{self.address[1]} refused a command: "
+                                    f"{_REFUSALS[type(exc)]}") from None
 
     def close(self) -> None:
         with self._lock:

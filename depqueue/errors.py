@@ -11,6 +11,11 @@ class BeanstalkdUnreachable(DepQueueError):
     """beanstalkd could not be reached, or the connection dropped mid-command."""
 
 
+class ServerRefused(BeanstalkdUnreachable):
+    """beanstalkd answered a command with OUT_OF_MEMORY, INTERNAL_ERROR or DRAINING: its binlog volume or
+    memory is full, or it is shutting down. Handled as a lost connection (closed, retried with backoff)."""
+
+
 class JobTooBig(DepQueueError):
     """The encoded job is larger than beanstalkd's max job size (``-z``)."""
 

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 
 from services.kinds.wndchrm.engine import Engine
 from services.kinds.wndchrm.options import Options
+from services.kinds.wndchrm.outputs import full_disk_retries_later
 from services.kinds.wndchrm.sampling import samples_per_image
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,17 @@ def _problem(npz: np.lib.npyio.NpzFile, image: Path, options: Options, engine: E
 
 
 def write(path: Path, image: Path, options: Options, engine: Engine, features: NDArray[np.float64]) -> None:
-    """Write atomically (temp file in the same folder, fsync, rename), then read it back to verify."""
+    """Write atomically (temp file in the same folder, fsync, rename), then read it back to verify.
+
+    A full disk is RetryLater naming the file (outputs.full_disk_retries_later)."""
+    with full_disk_retries_later(path):
+        _write(path, image, options, engine, features)
+    reread = load(path, image, options, engine)
+    if reread is None or not np.array_equal(reread, features, equal_nan=True):
+        raise CacheWriteFailed(f"feature cache {path} did not read back as written")
+
+
+def _write(path: Path, image: Path, options: Options, engine: Engine, features: NDArray[np.float64]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     size, mtime_ns = _fingerprint(image)
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -143,9 +154,6 @@ def write(path: Path, image: Path, options: Options, engine: Engine, features: N
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
-    reread = load(path, image, options, engine)
-    if reread is None or not np.array_equal(reread, features, equal_nan=True):
-        raise CacheWriteFailed(f"feature cache {path} did not read back as written")
 
 
 def remove_orphans(path: Path) -> None:

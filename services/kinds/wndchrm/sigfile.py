@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 
 from services.kinds.wndchrm.names import columns_in, names_42, to_42
 from services.kinds.wndchrm.options import Options
+from services.kinds.wndchrm.outputs import full_disk_retries_later
 from services.kinds.wndchrm.sampling import Sample, sample_name, samples
 
 log = logging.getLogger(__name__)
@@ -124,20 +125,22 @@ def sig_text(sig: SigFile) -> str:
 def write_sig(path: Path, sig: SigFile) -> None:
     """Write through a synced temp file and a rename: a reader sees the whole file or none of it.
 
-    Replaces an existing (read-only) file, as ``-o`` asks; the folder must be writable.
+    Replaces an existing (read-only) file, as ``-o`` asks; the folder must be writable. A full disk is
+    RetryLater naming the file.
     """
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as stream:
-            stream.write(sig_text(sig))
-            stream.flush()
-            os.fsync(stream.fileno())
-            # A finished C++ .sig is read-only (WORMfile::finish): a writable one is still being written.
-            os.fchmod(stream.fileno(), FINISHED_MODE)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with full_disk_retries_later(path):
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as stream:
+                stream.write(sig_text(sig))
+                stream.flush()
+                os.fsync(stream.fileno())
+                # A finished C++ .sig is read-only (WORMfile::finish): a writable one is still being written.
+                os.fchmod(stream.fileno(), FINISHED_MODE)
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
 
 
 def read_image_sigs(image: Path, options: Options, wanted_v5: Sequence[str]) -> NDArray[np.float64] | None:
