@@ -4,6 +4,7 @@ are refused."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,7 +82,8 @@ def test_jobs_the_original_left_are_converted_and_run(beanstalkd: Beanstalkd, da
     assert (data_root / "fan" / "result.txt").exists()  # the converted parent expanded afresh and ran
     assert not (data_root / "fan" / "old-part.txt").exists()  # the old dependency jobs were dropped
     assert log.count("in the original's format") == 3, log
-    assert f"old-format dependency tube {tube}-deps-{parent} retired: 2 old dependency job(s)" in log
+    retired = re.findall(rf"old-format dependency tube {tube}-deps-{parent} retired: (\d+) old dependency", log)
+    assert sum(map(int, retired)) == 2, log  # both workers may take a share
     conn = queue.conn
     for name in (f"{tube}-ready", f"{tube}-deps", f"{tube}-deps-{parent}"):
         info = conn.stats_tube(name)
