@@ -225,7 +225,7 @@ def test_reports_hold_every_split(examples_root: Path) -> None:
             assert sum(t["probabilities"].values()) == pytest.approx(1.0)
     assert sum(map(sum, body["confusion_matrix"])) == 3 * 15
     html = (examples_root / "out/n3-w-ex_textures.html").read_text()
-    png = html.split("data:image/png;base64,")[1].split('"')[0]
+    png = html.split('src="data:image/png;base64,')[1].split('"')[0]
     assert base64.b64decode(png).startswith(b"\x89PNG")
 
 
