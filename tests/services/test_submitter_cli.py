@@ -66,7 +66,7 @@ def test_unreachable_beanstalkd_exits_4(data_root: Path) -> None:
     (["--", "bash", "-c", "id"], "unknown job kind 'bash'"),
     (["--", "demo", "write", "/etc/passwd", "x"], "outside the data root"),
     (["--", "demo", "fanout", "many", "d"], "invalid int value"),
-    ([], "give either a job after -- or --batch-file FILE"),
+    (["--batch-file", "/etc/passwd", "--", "demo", "noop"], "give either a job after -- or --batch-file FILE"),
     (["-f", "/nonexistent.conf", "--", "demo", "noop"], "configuration file /nonexistent.conf does not exist"),
     (["--timeout", "5", "--", "demo", "noop"], "--timeout and --junit need --wait"),
 ])
