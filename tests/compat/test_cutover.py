@@ -3,8 +3,10 @@ are refused."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +127,23 @@ def test_original_workers_on_the_tube_stop_new_workers_and_submissions(beanstalk
     finally:
         stand_in.kill()
         stand_in.wait()
+
+
+def test_a_converted_wndchrm_job_reuses_the_sig_files_already_there(beanstalkd: Beanstalkd, data_root: Path,
+                                                                    tmp_path: Path) -> None:
+    """The original computed features as `wndchrm train ... IMAGE /dev/null`, leaving the C++ program's
+    .sig files: after the cut-over its parent needs no dependency for them."""
+    cpp = Path(__file__).parent.parent / "wndchrm" / "fixtures" / "cpp" / "features"
+    for image, label in (("crop_120x75_u16_lzw", "a"), ("crop_97x61", "a"), ("crop_75x120_deflate", "b")):
+        (data_root / "set" / label).mkdir(parents=True, exist_ok=True)
+        shutil.copy(cpp / f"{image}.tif", data_root / "set" / label)
+        with gzip.open(cpp / f"{image}-l.sig.gz") as sig:
+            (data_root / "set" / label / f"{image}-l.sig").write_bytes(sig.read())
+    fit = data_root / "set.fit"
+    put_original(beanstalkd, "wndchrm", ["/usr/local/bin/wndchrm", "train", "-l", str(data_root / "set"), str(fit)])
+    queue = DepQueue(port=beanstalkd.port)
+    with WorkerPool(beanstalkd.port, data_root, tmp_path / "w.log"):
+        [ended] = outcomes(queue, "original", 1)
+    assert (ended["status"], ended["deps"]) == ("succeeded", 0), ended
+    assert str(ended["command"]).startswith("/usr/local/bin/wndchrm train -l")
+    assert fit.read_text().count("\n") > 3
