@@ -33,7 +33,8 @@ import logging
 import time
 
 from depqueue.connection import Connection, Job
-from depqueue.envelope import Envelope, describe
+from depqueue.envelope import Envelope, decode_record, describe, envelope_from_record
+from depqueue.errors import MalformedJob
 
 log = logging.getLogger("depqueue.compat")
 
@@ -149,9 +150,7 @@ class LegacyGuard:
             if self.conn.reserve_job(job.id) is None:
                 break  # another worker took it
             if params is None:
-                log.error("job %d in %s is not in the original's format; deleted: %r", job.id, ready,
-                          job.body[:200])
-                self.conn.delete(job.id)
+                self._move_back(job, ready)
             else:
                 convert(self.conn, self.tube, job.id, params, ready)
         notices = notice_tube(self.tube)
@@ -187,6 +186,20 @@ class LegacyGuard:
             return False
         convert(self.conn, self.tube, job.id, params, where)
         return True
+
+    def _move_back(self, job: Job, ready: str) -> None:
+        """A parent of today's that an original worker moved to ``T-ready`` goes back to ``T``."""
+        try:
+            envelope = envelope_from_record(decode_record(job.body))
+        except MalformedJob as exc:
+            log.error("job %d in %s is in neither the original's format nor today's (%s); deleted: %r", job.id,
+                      ready, exc, job.body[:200])
+            self.conn.delete(job.id)
+            return
+        new_id = self.conn.put(self.tube, job.body, priority=envelope.wire_priority, ttr=envelope.ttr)
+        self.conn.delete(job.id)
+        log.warning("job %d, a parent of today's, was moved to %s by an original worker: back in %s as job %d",
+                    job.id, ready, self.tube, new_id)
 
     def _is_legacy_dep_tube(self, dep_tube: str, parent: int, first: Job | None = None) -> bool:
         """The parent is an original job, or is gone and the tube's first job is in the original's format."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from depqueue import DepQueue
+from depqueue import DepQueue, Envelope
 from services.submitter.cli import main as submit_main
 from testkit.beanstalkd import Beanstalkd
 from testkit.workers import WorkerPool, wait_until
@@ -71,12 +71,15 @@ def test_jobs_the_original_left_are_converted_and_run(beanstalkd: Beanstalkd, da
     client = beanstalkd.client(use=f"{tube}-ready")
     client.put("\t".join(["/usr/local/bin/demo", "write", str(data_root / "ready.txt"), "from T-ready"]).encode(),
                priority=PRIORITY, ttr=TTR)
+    # a parent of today's that an original worker took from T and moved to T-ready before it was stopped
+    client.put(Envelope(["demo", "write", str(data_root / "moved.txt"), "back"], batch="today").encode(), ttr=60)
     client.close()
     parent = leave_crashed_expansion(beanstalkd, tube, ["demo", "fanout", "2", str(data_root / "fan")],
                                      [["demo", "write", str(data_root / "fan" / "old-part.txt"), "x"]] * 2)
     queue = DepQueue(port=beanstalkd.port)
     with WorkerPool(beanstalkd.port, data_root, tmp_path / "w.log") as pool:
         ended = outcomes(queue, "original", 3)
+        assert [str(o["status"]) for o in outcomes(queue, "today", 1)] == ["succeeded"]
         log = pool.log_text()
     assert sorted(str(o["status"]) for o in ended) == ["succeeded"] * 3, ended
     assert (data_root / "queued.txt").read_text() == "from T"
@@ -84,6 +87,8 @@ def test_jobs_the_original_left_are_converted_and_run(beanstalkd: Beanstalkd, da
     assert (data_root / "fan" / "result.txt").exists()  # the converted parent expanded afresh and ran
     assert not (data_root / "fan" / "old-part.txt").exists()  # the old dependency jobs were dropped
     assert log.count("in the original's format") == 3, log
+    assert "a parent of today's, was moved to wndchrm-ready by an original worker: back in wndchrm" in log
+    assert (data_root / "moved.txt").read_text() == "back"
     retired = re.findall(rf"old-format dependency tube {tube}-deps-{parent} retired: (\d+) old dependency", log)
     assert sum(map(int, retired)) == 2, log  # both workers may take a share
     conn = queue.conn
