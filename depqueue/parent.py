@@ -186,7 +186,16 @@ class ParentRunner:
             self.finish(parent, Ending("failed", result.reason, started))
 
     def finish(self, parent: HeldParent, ending: Ending) -> None:
-        """Record the outcome, then delete the parent, then clean up its records, in that order."""
+        """Record the outcome, then delete the parent, then clean up its records, in that order.
+
+        First a touch: it fails when this worker no longer holds the parent (cut off from beanstalkd past
+        the TTR, the parent went back to the queue and another worker took it over). That worker records
+        the outcome; a second one here would be a duplicate.
+        """
+        if not self.conn.touch(parent.id):
+            log.warning("parent %d: no longer held by this worker (reservation ran out); its outcome is left "
+                        "to the worker that took it over", parent.id)
+            return
         envelope, manifest = parent.attempt.envelope, parent.manifest
         now = time.time()
         failed_deps = failed_dep_summary(parent.depfails)
