@@ -18,6 +18,8 @@ A worker here takes such a queue over as follows (``LegacyGuard``):
 - an old-format dependency tube ``T-deps-<id>`` (its parent buried in ``T`` with a tab-joined body,
   perhaps a notice in ``T-deps``) left by a crashed original worker is retired: its parent is kicked and
   converted as above, its remaining old dependency jobs and its notice are deleted;
+- a parent of today's found in ``T-ready`` (an original worker took it from ``T`` before it was stopped)
+  is put back in ``T``;
 - while any original worker is connected (it always watches ``T-ready``, and ``T-deps`` when not busy
   with a dependency tube; nothing of this project watches either), workers here stop reserving and say
   so in their log every minute, and the submitter refuses to submit: an original worker would take a

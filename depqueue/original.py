@@ -172,12 +172,17 @@ class DepQueue(queue.DepQueue):
         self.idle_workers = workers["idle"]
         self.jobs_with_deps = stats["jobs_with_deps"]
         self.jobs_left = stats["jobs_left"]
-        self.job_stats = {
-            str(parent): {"job": self.conn.peek(parent), "working_workers": figures["working"],
-                          "idle_workers": figures["idle"], "n_deps": figures["deps"],
-                          "n_deps_left": figures["left"]}
-            for parent, figures in stats["parents"].items()}
+        self.job_stats = {str(parent): self._job_figures(parent, figures)
+                          for parent, figures in stats["parents"].items()}
         return stats
+
+    def _job_figures(self, parent: int, figures: dict[str, int]) -> dict[str, Any]:
+        """One parent's entry of ``job_stats``; ``idle_workers`` are, as in the original, the workers
+        waiting in a reserve on its dependency tube (today's ``idle`` counts dependencies waiting)."""
+        dep_tube = self.conn.stats_tube(self.dep_tube(parent))
+        return {"job": self.conn.peek(parent), "working_workers": figures["working"],
+                "idle_workers": dep_tube["current-waiting"] if dep_tube else 0, "n_deps": figures["deps"],
+                "n_deps_left": figures["left"]}
 
     # -- running --------------------------------------------------------------------------------------
     def run(self, run_job_callback: Callable[..., Any], add_job_deps_callback: Callable[..., Any]) -> None:

@@ -17,6 +17,7 @@ from depqueue import DepQueue, OriginalApiRemoved, QueueMain
 from depqueue.config import ConfigError, load_config, load_settings
 from services.common import ServiceConfig
 from testkit.beanstalkd import Beanstalkd
+from testkit.queue_state import park, put_deps, put_parent, write_manifest
 from testkit.workers import wait_until
 
 HERE = Path(__file__).parent
@@ -25,7 +26,7 @@ INSTALLER_FILE = HERE / "fixtures" / "wndchrm-queue.conf"
 #: The lab's `wndchrm` program for this test: `check DATASET ...` lists the images without a .sig, `train ...
 #: IMAGE /dev/null` writes IMAGE's .sig, `test ... DATASET REPORT` writes the .sig files it used.
 PROGRAM = '''#!{python}
-import pathlib, sys
+import pathlib, sys, time
 args = sys.argv[1:]
 words = [arg for arg in args[1:] if not arg.startswith("-")]
 if args[0] == "check":
@@ -33,6 +34,7 @@ if args[0] == "check":
         if not image.with_suffix(".sig").exists():
             print(image, flush=True)
 elif args[0] == "train":
+    time.sleep(0.5)  # long enough for the monitoring loop to see the dependencies at work
     image = pathlib.Path(args[-2])
     image.with_suffix(".sig").write_text("features of " + image.name)
 elif args[0] == "test":
@@ -132,3 +134,32 @@ def test_the_originals_submit_and_worker_scripts_run_a_job_with_dependencies(bea
     assert "Jobs with deps:  1" in out
     assert out.rstrip().splitlines()[-2] == "Jobs left:       0"
     assert report.read_text() == "1.sig 2.sig 3.sig"  # every dependency ran before the job
+
+
+def test_get_stats_sets_the_originals_attributes_and_clean_promotes_a_drained_parent(beanstalkd: Beanstalkd,
+                                                                                     tmp_path: Path) -> None:
+    client = beanstalkd.client()
+    waiting = put_parent(client, "wndchrm", "b")
+    park(client, waiting)
+    put_deps(client, "wndchrm", waiting, "b", 2)
+    write_manifest(client, "wndchrm", waiting, "b", 2)
+    drained = put_parent(client, "wndchrm", "b")
+    park(client, drained)
+    write_manifest(client, "wndchrm", drained, "b", 0)
+    queue = DepQueue(port=beanstalkd.port)
+    queue.connect()
+    stats = queue.get_stats()
+    assert stats["jobs_with_deps"] == queue.jobs_with_deps == 2
+    assert (queue.total_workers, queue.busy_workers, queue.idle_workers, queue.jobs_left) == (0, 0, 0, 4)
+    info = queue.job_stats[str(waiting)]
+    assert (info["n_deps"], info["n_deps_left"], info["working_workers"], info["idle_workers"]) == (2, 2, 0, 0)
+    assert info["job"] is not None and info["job"].id == waiting
+    assert (queue.job_stats[str(drained)]["n_deps"], queue.job_stats[str(drained)]["n_deps_left"]) == (0, 0)
+    assert queue.standard_tubes == ["wndchrm", "wndchrm-deps", "wndchrm-ready"]
+    assert queue.clean() == 1  # only the parent whose dependencies are done
+    assert (queue.conn.stats_job(drained) or {})["state"] == "ready"
+    assert (queue.conn.stats_job(waiting) or {})["state"] == "delayed"
+    queue.conf = {"worker_log": str(tmp_path / "w.log")}
+    queue.write_log("Cannot connect to beanstalk server on", "localhost", "port", 11300)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d Main\[\d+\]@\S+: Cannot connect to beanstalk server on "
+                        r"localhost port 11300\n", (tmp_path / "w.log").read_text())
