@@ -51,6 +51,11 @@ def test_compose_file_is_valid_and_hardened() -> None:
     binlog = services["beanstalkd"]["volumes"][0]
     assert binlog["target"] == "/var/lib/beanstalkd" if isinstance(binlog, dict) else "/var/lib/beanstalkd" in binlog
     assert services["worker"]["stop_grace_period"] in ("60s", "1m", "1m0s")
+    # jobs are signed as shipped: both roles that put jobs read the compose secret
+    assert set(config["secrets"]) == {"job-secret"}
+    for role in ("worker", "submitter"):
+        assert services[role]["environment"]["JOB_SECRET_FILE"] == "/run/secrets/job-secret", role
+        assert [s["source"] if isinstance(s, dict) else s for s in services[role]["secrets"]] == ["job-secret"]
 
 
 def test_compose_ci_override_and_monitoring_files() -> None:

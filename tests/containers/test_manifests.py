@@ -76,9 +76,11 @@ def test_every_container_is_hardened_and_sized(path: str) -> None:
             # A Job's container ends by itself: readiness means nothing there, liveness still applies.
             wanted = ("livenessProbe",) if is_job else WORKLOAD_PROBES
             problems += [f"{where}: no {probe}" for probe in wanted if probe not in container]
-            # What must be writable is an emptyDir or a volume claim, never a hostPath.
+            # What must be writable is an emptyDir or a volume claim, never a hostPath; a Secret is read-only.
             for mount in container.get("volumeMounts", []):
                 volume = volumes.get(mount["name"], {})
+                if "secret" in volume and mount.get("readOnly") is True:
+                    continue
                 writable = {"emptyDir", "persistentVolumeClaim"} & volume.keys()
                 if not writable and mount["name"] not in _claim_templates(path, workload):
                     problems.append(f"{where}: mount {mount['name']} is neither emptyDir nor a PVC")
@@ -191,3 +193,18 @@ def test_monitor_service_is_what_the_monitoring_components_expect() -> None:
     assert {"ServiceMonitor", "PodMonitor"} <= {d["kind"] for d in prod}
 
 
+
+
+def test_workers_and_the_submit_job_sign_with_the_job_secret() -> None:
+    """Signed jobs are on as shipped: the pods that put jobs mount the Secret and name it."""
+    for path, name in (("k8s/base", "wndchrm-worker"), ("k8s/base/submit-job", "wndchrm-submit")):
+        docs = [d for d in yaml.safe_load_all(render(path)) if d]
+        workloads = [d for d in docs if d["kind"] in ("Deployment", "Job") and d["metadata"]["name"] == name]
+        assert workloads, f"{path}: no {name}"
+        for doc in workloads:
+            spec = doc["spec"]["template"]["spec"]
+            secret = [v for v in spec["volumes"] if "secret" in v]
+            assert [v["secret"]["secretName"] for v in secret] == ["wndchrm-job-secret"], doc["metadata"]["name"]
+            for container in spec["containers"]:
+                env = {e["name"]: e.get("value") for e in container.get("env", [])}
+                assert env.get("JOB_SECRET_FILE") == "/run/secrets/wndchrm/job-secret"
