@@ -12,7 +12,7 @@ import tifffile
 NUMERIC_LABELS = [str(k) for k in range(1, 11)]
 
 
-def build_numeric_set(root: Path, per_class: int = 4, size: int = 48) -> Path:
+def build_numeric_set(root: Path, per_class: int = 3, size: int = 48) -> Path:
     """``root/numeric/<label>/*.tif``: stripes of ``label`` cycles per image, with a little noise."""
     rng = np.random.default_rng(7)
     y, x = np.mgrid[0:size, 0:size]
@@ -25,6 +25,15 @@ def build_numeric_set(root: Path, per_class: int = 4, size: int = 48) -> Path:
             pixels = 120 + 90 * np.sin(phase) + rng.normal(0, 12, (size, size))
             tifffile.imwrite(folder / f"{label}_{k}.tif", np.clip(pixels, 0, 255).astype(np.uint8))
     return root / "numeric"
+
+
+def shared_numeric_root(base: Path) -> Path:
+    """One data root for the numeric set per test session (``base``: pytest's base temp folder), so its
+    features, cached in that root, are computed once for every report test module."""
+    root = base / "numeric-reports"
+    if not (root / "numeric").exists():
+        build_numeric_set(root)
+    return root
 
 
 class Tables(HTMLParser):

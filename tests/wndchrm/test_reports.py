@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_helpers import build_numeric_set, parse_tables
+from report_helpers import parse_tables, shared_numeric_root
 from wndchrm_helpers import run_through_kind
 
 from services.kinds import JobContext
@@ -34,8 +34,7 @@ def textures_report(examples_root: Path) -> Path:
 @pytest.fixture(scope="module")
 def numeric_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 10-class dataset with numeric labels (stripes whose frequency is the label), ``-p#``."""
-    root = tmp_path_factory.mktemp("numeric")
-    build_numeric_set(root)
+    root = shared_numeric_root(tmp_path_factory.getbasetemp())
     run_through_kind(WNDCHRM, JobContext(root), ["wndchrm", "test", "-r0.5", "-p#", "-P2", "numeric",
                                                  "out/numeric.html"])
     return root / "out" / "numeric.html"
@@ -101,6 +100,27 @@ def test_every_image_line_of_the_text_is_in_the_html(textures_report: Path) -> N
         assert [texts[2], texts[3], *texts[4 : 4 + n], texts[4 + n], texts[5 + n]] == line[: 4 + n]
 
 
+def _text_rows(text: str, title: str, count: int) -> list[list[str]]:
+    """A matrix the text report prints under ``title``: each row's cells after the class name."""
+    lines = text.splitlines()
+    start = lines.index(title) + 2  # the title, then the column header
+    return [line.split()[1:] for line in lines[start : start + count]]
+
+
+def test_the_texts_matrices_are_the_htmls(textures_report: Path) -> None:
+    page, data, text = _load(textures_report)
+    tables = parse_tables(page)
+    n = len(data["classes"])
+    for title, table_id in (("Average Similarity Matrix", "average_similarity_matrix"),
+                            ("Average Class Probability Matrix", "average_class_probability_matrix")):
+        assert _text_rows(text, title, n) == _numbers(tables.tables[table_id])
+    confusion = _text_rows(text, "Confusion Matrix (sum of all splits)", n)
+    shown = _numbers(tables.tables["master_confusion_matrix"])
+    assert [row[: n + 1] for row in confusion] == [row[: n + 1] for row in shown]  # counts and total tested
+    assert all(math.isclose(float(t[n + 1]), float(h[n + 1]), abs_tol=5e-5) for t, h in zip(confusion, shown,
+                                                                                            strict=True))
+
+
 def test_the_sections_of_wndchrms_report_are_all_there(textures_report: Path) -> None:
     page, data, _ = _load(textures_report)
     ours = set(parse_tables(page).tables)
@@ -135,7 +155,7 @@ def test_numeric_labels_give_values_pearson_and_an_image_map(numeric_report: Pat
     pearson = data["overall"]["pearson"]
     assert pearson is not None and pearson["correlation"] > 0.5  # stripes frequency follows the label
     split = data["splits"][0]
-    assert len(split["image_distances"]) == len(split["test"]) == 20
+    assert len(split["image_distances"]) == len(split["test"]) == 10  # one of each class's 3 images
     assert "interpolated against actual value" in page and "test image similarity map" in page
     assert "class dendrogram" in page
     tables = parse_tables(page)

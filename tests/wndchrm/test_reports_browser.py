@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from report_browser import Browser, chromium
-from report_helpers import build_numeric_set
+from report_helpers import shared_numeric_root
 from wndchrm_helpers import run_through_kind
 
 from services.kinds import JobContext
@@ -24,10 +24,10 @@ def reports(examples_root: Path, tmp_path_factory: pytest.TempPathFactory) -> di
     """The bundled textures (two splits) and a 10-class dataset with numeric labels (``-p#``)."""
     run_through_kind(WNDCHRM, JobContext(examples_root), ["wndchrm", "test", "-n2", "-i6", "-j4", "ex/textures",
                                                           "browser/textures.html"])
-    numeric = tmp_path_factory.mktemp("numeric-browser")
-    build_numeric_set(numeric)
-    run_through_kind(WNDCHRM, JobContext(numeric), ["wndchrm", "test", "-r0.5", "-p#", "numeric", "numeric.html"])
-    return {"textures": examples_root / "browser" / "textures.html", "numeric": numeric / "numeric.html"}
+    numeric = shared_numeric_root(tmp_path_factory.getbasetemp())
+    run_through_kind(WNDCHRM, JobContext(numeric), ["wndchrm", "test", "-r0.5", "-p#", "numeric",
+                                                    "browser/numeric.html"])
+    return {"textures": examples_root / "browser" / "textures.html", "numeric": numeric / "browser" / "numeric.html"}
 
 
 @pytest.mark.parametrize("name", ["textures", "numeric"])
