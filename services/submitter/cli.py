@@ -30,6 +30,7 @@ from services import kinds
 from services.common import (
     ExitCode,
     ServiceConfig,
+    as_kind_argv,
     config_options,
     exit_on_sigterm,
     fail,
@@ -141,7 +142,7 @@ def submit(config_file: str | None, batch_file: Path | None, batch_id: str | Non
     if (timeout or junit) and not wait_:
         raise click.UsageError("--timeout and --junit need --wait")
     try:
-        jobs = read_batch_file(batch_file) if batch_file else [list(argv)]
+        jobs = [as_kind_argv(job) for job in read_batch_file(batch_file)] if batch_file else [list(argv)]
     except BatchFileError as exc:
         raise click.UsageError(str(exc)) from None
     ctx = job_context(config)
