@@ -163,3 +163,25 @@ def test_get_stats_sets_the_originals_attributes_and_clean_promotes_a_drained_pa
     queue.write_log("Cannot connect to beanstalk server on", "localhost", "port", 11300)
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d Main\[\d+\]@\S+: Cannot connect to beanstalk server on "
                         r"localhost port 11300\n", (tmp_path / "w.log").read_text())
+
+
+def test_run_serves_the_queue_in_this_process(beanstalkd: Beanstalkd, tmp_path: Path) -> None:
+    """``queue.run(callbacks)``, the original worker processes' loop, as a lab script may call it."""
+    conf = installer_file(tmp_path, beanstalkd.port)
+    done = tmp_path / "done"
+    script = (f"import pathlib, sys\nfrom depqueue import DepQueue\n"
+              f"def run(queue, job_id, params): pathlib.Path(params[-1]).write_text(' '.join(params[:-1]))\n"
+              f"def deps(queue, dep_tube, job_id, params):\n"
+              f"    if params[0] == 'parent': queue.add_dependent_job(dep_tube, ['dep', params[-1] + '.dep'])\n"
+              f"    return 1 if params[0] == 'parent' else 0\n"
+              f"queue = DepQueue()\nqueue.wait_connect()\nqueue.add_job(['parent', {str(done)!r}])\n"
+              f"queue.run(run, deps)\n")
+    serving = subprocess.Popen([sys.executable, "-c", script, "-f", str(conf)],
+                               env={**os.environ, "PYTHONPATH": str(HERE.parent.parent)})
+    try:
+        wait_until(done.exists, 20, "the parent to run after its dependency")
+    finally:
+        serving.kill()
+        serving.wait()
+    assert done.read_text() == "parent"
+    assert Path(f"{done}.dep").read_text() == "dep"
