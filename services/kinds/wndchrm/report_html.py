@@ -25,7 +25,8 @@ img{max-width:100%;height:auto}.charts{display:flex;flex-wrap:wrap;gap:12px}
 .th{display:inline-block;width:40px;height:40px;background-size:contain;background-repeat:no-repeat}
 pre{white-space:pre-wrap;word-break:break-all;background:#f7f7f7;padding:6px}
 details{margin:.5em 0}summary{cursor:pointer;font-weight:bold}.warn{color:#a00}
-@media print{details>summary{display:none}.scroll{overflow:visible}body{max-width:none}}
+@media print{details>summary{display:none}.scroll{overflow:visible}body{max-width:none}
+table{font-size:7pt}td,th{padding:1px 3px}.charts img{max-width:32%}img,tr{break-inside:avoid}}
 """
 
 #: Unfolds every section before printing, so a printed report is complete.
