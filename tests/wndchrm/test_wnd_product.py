@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from services.kinds.wndchrm import wnd
 
@@ -42,3 +43,20 @@ def test_product_distances_give_the_same_probabilities() -> None:
     assert np.array_equal(fast.predicted, exact.predicted)
     np.testing.assert_allclose(fast.probabilities, exact.probabilities, rtol=1e-11)
     np.testing.assert_allclose(fast.norm_factor, exact.norm_factor, rtol=1e-11)
+
+
+def test_blocks_of_test_tiles_give_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    test, train, weights = problem(7)
+    labels = np.arange(len(train)) % 3
+    model = wnd.Model(np.zeros(40), np.full(40, 100.0), weights, weights, train, labels, 3,
+                      values=np.linspace(0.0, 1.0, len(train)))
+    whole = [wnd.classify_tiles(model, test), wnd.classify_tiles(model, test, wnn_method=True)]
+    values = wnd.continuous_values(model, test, 3)
+    monkeypatch.setattr(wnd, "BLOCK_BYTES", 8 * len(train) * 7)  # 7 test tiles a block
+    blocked = [wnd.classify_tiles(model, test), wnd.classify_tiles(model, test, wnn_method=True)]
+    for one, other in zip(whole, blocked, strict=True):
+        np.testing.assert_allclose(other.probabilities, one.probabilities, rtol=1e-11)
+        np.testing.assert_allclose(other.norm_factor, one.norm_factor, rtol=1e-11)
+        assert np.array_equal(other.predicted, one.predicted)
+    np.testing.assert_allclose(wnd.continuous_values(model, test, 3), values, rtol=1e-11)
+    assert len(wnd.classify_tiles(model, test[:0]).predicted) == 0

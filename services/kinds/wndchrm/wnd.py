@@ -225,16 +225,32 @@ def wnn(model: Model, dist: FloatArray, tile_paths: tuple[str, ...] = ()) -> Til
 
 def classify_tiles(model: Model, tiles: FloatArray, wnn_method: bool = False,
                    tile_paths: tuple[str, ...] = ()) -> TileResult:
-    """Classify raw (unscaled) test tiles, one per row."""
-    scaled = scale(tiles, model.minimum, model.maximum)
-    if wnn_method:
-        return wnn(model, wnn_distances(model, scaled), tile_paths)
-    return wnd5(model, wnd5_distances(model, scaled))
+    """Classify raw (unscaled) test tiles, one per row.
+
+    Test tiles go in blocks whose distances to every training tile fit BLOCK_BYTES: memory stays linear in
+    the number of images (a 2,500 x 7,500 split would otherwise hold several 150 MB matrices at once).
+    """
+    rows = max(1, BLOCK_BYTES // (8 * max(1, len(model.train))))
+    parts = []
+    for start in range(0, max(1, len(tiles)), rows):  # one block even for no tiles
+        scaled = scale(tiles[start : start + rows], model.minimum, model.maximum)
+        if wnn_method:
+            paths = tile_paths[start : start + rows] if tile_paths else ()
+            parts.append(wnn(model, wnn_distances(model, scaled), paths))
+        else:
+            parts.append(wnd5(model, wnd5_distances(model, scaled)))
+    if len(parts) == 1:
+        return parts[0]
+    return TileResult(np.concatenate([p.probabilities for p in parts]), np.concatenate([p.norm_factor for p in parts]),
+                      np.concatenate([p.predicted for p in parts]))
 
 
 def continuous_values(model: Model, tiles: FloatArray, neighbours: int) -> FloatArray:
     """Per raw test tile, the value interpolated from its nearest training tiles (``-C``)."""
     if model.values is None:
         raise ValueError("the model has no continuous values")
-    dist = wnn_distances(model, scale(tiles, model.minimum, model.maximum))
-    return nearest_value(dist, model.values, neighbours)
+    rows = max(1, BLOCK_BYTES // (8 * max(1, len(model.train))))
+    return np.concatenate([
+        nearest_value(wnn_distances(model, scale(tiles[start : start + rows], model.minimum, model.maximum)),
+                      model.values, neighbours)
+        for start in range(0, max(1, len(tiles)), rows)])
