@@ -12,11 +12,11 @@ import tifffile
 NUMERIC_LABELS = [str(k) for k in range(1, 11)]
 
 
-def build_numeric_set(root: Path, per_class: int = 3, size: int = 48) -> Path:
+def build_numeric_set(root: Path, per_class: int = 3, size: int = 48, labels: list[str] | None = None) -> Path:
     """``root/numeric/<label>/*.tif``: stripes of ``label`` cycles per image, with a little noise."""
     rng = np.random.default_rng(7)
     y, x = np.mgrid[0:size, 0:size]
-    for label in NUMERIC_LABELS:
+    for label in labels or NUMERIC_LABELS:
         folder = root / "numeric" / label
         folder.mkdir(parents=True, exist_ok=True)
         for k in range(per_class):

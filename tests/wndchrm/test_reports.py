@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_helpers import parse_tables, shared_numeric_root
+from report_helpers import build_numeric_set, parse_tables, shared_numeric_root
 from wndchrm_helpers import run_through_kind
 
 from services.kinds import JobContext
@@ -171,3 +171,12 @@ def test_classify_writes_a_report_too(examples_root: Path) -> None:
     data = json.loads((examples_root / "reports" / "classified.json").read_text())
     assert data["command_name"] == "classify" and [i["path"] for i in data["splits"][0]["test"]] == images
     assert "IndividualImages_split1" in parse_tables(page).tables
+
+
+def test_tile_areas_get_their_accuracy_table(tmp_path: Path) -> None:
+    build_numeric_set(tmp_path, per_class=3, size=48, labels=["1", "4", "8"])
+    run_through_kind(WNDCHRM, JobContext(tmp_path), ["wndchrm", "test", "-t#2", "-r0.5", "numeric", "t.html"])
+    page, data, _ = _load(tmp_path / "t.html")
+    tiles = data["tile_area_accuracy"]
+    assert len(tiles) == 2 and all(len(row) == 2 and all(0 <= v <= 1 for v in row) for row in tiles)
+    _check_matrix([[], *parse_tables(page).tables["tile_area_accuracy"][1:]], tiles)

@@ -116,6 +116,21 @@ def _per_class(result: TestResult) -> list[dict[str, Any]]:
     return rows
 
 
+def tile_area_accuracy(result: TestResult, cols: int, rows: int) -> list[list[float | None]] | None:
+    """``-t#``: per tile position (rows x cols), the share of test images whose tile there was classified
+    right, averaged over the splits (wndchrm divides by every test image, and averages split 1 N times)."""
+    per_split = []
+    for split in result.splits:
+        hits = np.zeros(cols * rows)
+        for r in split.images:
+            if r.tiles is not None and len(r.tiles.predicted) == cols * rows:
+                hits += np.asarray(r.tiles.predicted) == r.actual
+        per_split.append(hits / len(split.images) if split.images else hits * math.nan)
+    if not per_split:
+        return None
+    return matrix(np.mean(per_split, axis=0).reshape(rows, cols))
+
+
 def dataset_summary(classes: list[str], labels: list[int]) -> list[dict[str, Any]]:
     """Each class with its value (numeric labels) and image count; unknown images as class None."""
     numeric = interpolate.labels_numeric(classes)
@@ -165,6 +180,7 @@ def report_data(results: list[TestResult], meta: dict[str, Any], names: list[str
         "class_probability_observed": matrix(means),
         "class_probability_interval": matrix(halves),
         "top_features": stats.top_features(weights, names) if weights else [],
+        "tile_area_accuracy": tile_area_accuracy(result, *meta["tile_areas"]) if meta.get("tile_areas") else None,
         "class_distances": matrix(stats.class_distances(result.similarity, result.class_probability,
                                                         int(meta.get("distance_method", 5)))),
         "splits": splits,

@@ -42,6 +42,7 @@ def _meta(job: Job, argv: list[str], data: Labelled, test_set: Labelled | None) 
         "feature_fraction": opts.feature_fraction,
         "long_features": opts.long,
         "distance_method": opts.distance_method,
+        "tile_areas": [opts.tile_cols, opts.tile_rows] if opts.tile_areas else None,
         "dataset_summary": dataset_summary(data.classes, data.labels.tolist()),
     }
     if test_set is not None:

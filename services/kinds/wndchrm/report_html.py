@@ -74,6 +74,10 @@ def _matrices(data: dict[str, Any]) -> str:
     charts_html = "".join(_img(uri, "matrix heat map") for uri in pictures)
     dendrogram = charts.dendrogram(data["class_distances"], classes, data.get("distance_method", 5))
     tree = f"<h3>Class dendrogram</h3>{_img(dendrogram, 'class dendrogram')}" if dendrogram else ""
+    tiles = data.get("tile_area_accuracy")
+    if tiles:
+        rows = ["<tr>" + "".join(t.num(v, ".3f") for v in row) + "</tr>" for row in tiles]
+        tables.append(t.table("tile_area_accuracy", "Accuracy of each tile position (-t#)", [], rows))
     return f'<h2>Matrices</h2><div class="charts">{charts_html}</div>{"".join(tables)}{tree}'
 
 
