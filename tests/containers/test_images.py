@@ -95,3 +95,40 @@ def test_ci_workflow_example_parses() -> None:
     steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
     text = yaml.safe_dump(steps)
     assert "--junit" in text and "--wait" in text
+
+
+def test_ci_workflows_pass_actionlint() -> None:
+    workflows = sorted(str(p) for p in (ROOT / ".github/workflows").glob("*.yml"))
+    assert workflows
+    result = run(tool("actionlint"), "-no-color", *workflows)
+    assert result.returncode == 0, f"actionlint:\n{result.stdout}{result.stderr}"
+
+
+_PIN = re.compile(r"^([A-Za-z0-9_.-]+)==(\S+) \\$")
+
+
+def _locked(name: str) -> dict[str, str]:
+    """The pins of one lock file, each checked to carry at least one sha256 hash."""
+    lines = (ROOT / "requirements" / name).read_text().splitlines()
+    pins: dict[str, str] = {}
+    for number, line in enumerate(lines):
+        if match := _PIN.match(line):
+            assert lines[number + 1].strip().startswith("--hash=sha256:"), f"{name}: {line} has no hash"
+            pins[match.group(1).lower().replace("_", "-")] = match.group(2)
+        else:
+            assert not line or line.startswith((" ", "#")), f"{name}: unpinned line {line!r}"
+    return pins
+
+
+def test_images_and_ci_install_from_hashed_locks() -> None:
+    base, worker, dev = _locked("base.txt"), _locked("worker.txt"), _locked("dev.txt")
+    for name in ("greenstalk", "click", "rich", "pyyaml", "prometheus-client"):
+        assert name in base and base[name] == worker[name] == dev[name], name
+    for name in ("charmfeatures", "numpy", "tifffile", "supervisor"):
+        assert name in worker and worker[name] == dev[name], name
+    assert "charmfeatures" not in base  # the submitter's and monitor's images carry no feature engine
+    for role, lock in (("worker", "worker.txt"), ("submitter", "base.txt"), ("monitor", "base.txt")):
+        text = (ROOT / "services" / role / "Dockerfile").read_text()
+        assert f"--require-hashes -r /src/requirements/{lock}" in text, role
+    assert "!requirements/" in (ROOT / ".dockerignore").read_text()
+    assert "--require-hashes -r requirements/dev.txt" in (ROOT / "scripts/setup.sh").read_text()
