@@ -22,6 +22,7 @@ from services.kinds.wndchrm.fitfile import UNKNOWN, FitFile, read_fit, write_fit
 from services.kinds.wndchrm.names import columns_in, is_42, is_dropped, names_42, to_42
 from services.kinds.wndchrm.options import Options
 from services.kinds.wndchrm.outputs import output_path
+from services.kinds.wndchrm.sampling import samples_per_image
 
 #: Seconds before a job whose image another worker is computing comes back.
 BUSY_RETRY_DELAY = 10
@@ -147,10 +148,10 @@ def fit_samples(ctx: JobContext, source: str, opts: Options, vector: Vector | No
             _other_set(source, opts, len(fit.feature_names), len(v5))
         features = in_vector(fit.features[:, columns], opts)
     rows = _rows_per_image(fit, source)
-    if any(len(r) != opts.tiles for r in rows):
-        raise BadJob(
-            f"model {source!r} was trained with {len(rows[0])} tile(s) per image, not {opts.tiles} (-t)"
-        )
+    samples = samples_per_image(opts)
+    if any(len(r) != samples for r in rows):
+        raise BadJob(f"model {source!r} has {len(rows[0])} sample(s) per image, not the {samples} of "
+                     f"{opts.tile_cols}x{opts.tile_rows} tile(s){' and 4 rotations (-R)' if opts.rotations else ''}")
     labels = np.array([fit.labels[r[0]] for r in rows], dtype=np.intp)
     matrices = [features[np.array(r, dtype=np.intp)] for r in rows]
     given = tuple(fit.classes[c] if c >= 0 else "" for c in labels.tolist())
