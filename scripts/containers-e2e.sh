@@ -14,7 +14,10 @@
 #     submitter on an example batch with --wait (exit 0 required), checks the monitor reports
 #     `wndchrm_queue_beanstalkd_up 1`, then scales the workers 2 -> 3 -> 1 while a batch of slow jobs
 #     runs and requires that batch to succeed too (no job lost);
-#  6. tears everything down, also on failure, and stops its dockerd.
+#  6. cuts a worker container off the stack's network (docker network disconnect) for longer than the TTR
+#     while it holds a dependency, then while it runs a parent, then for less than the TTR; each batch
+#     must still succeed (exit 0), and the cut-off worker must reach beanstalkd again by itself;
+#  7. tears everything down, also on failure, and stops its dockerd.
 # If dockerd cannot start on this machine it prints `CONTAINER E2E SKIPPED: <reason>` and exits 0.
 #
 # Environment: WNDCHRM_CI_DIR (default /var/lib/wndchrm-ci: docker data root, rootfs cache),
@@ -93,6 +96,7 @@ cleanup() {
     # Images of earlier runs' builds: the tagged images and their layers stay as the next run's cache.
     docker image prune -f >/dev/null 2>&1
   fi
+  [ -z "${secret_dir:-}" ] || rm -rf "$secret_dir"
   if [ "${WNDCHRM_CI_KEEP_DOCKER:-0}" != 1 ]; then
     log "stopping dockerd"
     stop_dockerd
@@ -153,10 +157,16 @@ else
   pip=$CI_DIR/venv/bin/pip
 fi
 rm -f build/wheels/wndchrm_queue-*.whl
-wheels=(wheel -q --disable-pip-version-check --wheel-dir build/wheels ".[wndchrm,worker]" "setuptools>=68" wheel)
-# From the wheels of an earlier run if they still satisfy pyproject.toml, else from the index.
-"$pip" "${wheels[@]}" --no-index --find-links build/wheels >/dev/null 2>&1 \
-  || "$pip" "${wheels[@]}" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+# The worker's lock (hash-checked), then what is built from source and the project's build tools; each
+# from the wheels of an earlier run if they are the locked ones, else from the index.
+wheels() {
+  "$pip" wheel -q --disable-pip-version-check --wheel-dir build/wheels --no-deps "$@" --no-index \
+      --find-links build/wheels >/dev/null 2>&1 \
+    || "$pip" wheel -q --disable-pip-version-check --wheel-dir build/wheels --no-deps "$@" \
+      2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+}
+wheels --require-hashes -r requirements/worker.txt
+wheels -r requirements/worker-source.txt "setuptools>=77" wheel
 
 # -- 5. images -----------------------------------------------------------------------------------------------
 for service in beanstalkd worker monitor submitter; do
@@ -173,6 +183,11 @@ for service in beanstalkd worker monitor submitter; do
 done
 
 # -- 6. the stack --------------------------------------------------------------------------------------------
+# Jobs are signed as shipped (docs/security.md): a fresh secret for this run, readable by the containers.
+secret_dir=$(mktemp -d "$CI_DIR/secret.XXXXXX")
+head -c 32 /dev/urandom | base64 >"$secret_dir/job-secret"
+chmod 0755 "$secret_dir" && chmod 0644 "$secret_dir/job-secret"
+export WNDCHRM_JOB_SECRET_FILE=$secret_dir/job-secret
 "${COMPOSE[@]}" --profile submit down --volumes --remove-orphans >/dev/null 2>&1 || true
 log "starting beanstalkd, monitor and 2 workers"
 "${COMPOSE[@]}" up -d --no-build --scale worker=2 beanstalkd worker monitor
@@ -248,7 +263,46 @@ starts=$(docker run --rm -v "${PROJECT}_data:/data:ro" --entrypoint cat "wndchrm
 echo "parent started $starts time(s)"
 [ "$starts" -ge 1 ] || fail "the parent of the scaled batch never ran"
 
-# -- 7. report -----------------------------------------------------------------------------------------------
+# -- 7. partitions -------------------------------------------------------------------------------------------
+# A worker container cut off from the stack's network (Docker's own network commands) while it holds a
+# dependency or runs a parent, longer than the TTR, then reconnected; then a cut shorter than the TTR.
+network=${PROJECT}_default
+"${COMPOSE[@]}" up -d --no-build --no-deps --no-recreate --scale worker=2 worker
+wait_healthy 120 || fail "the workers did not become healthy again"
+cut_off=$(docker ps --filter "label=com.docker.compose.project=$PROJECT" \
+            --filter "label=com.docker.compose.service=worker" --format '{{.Names}}' | sort | head -n 1)
+partition() {  # partition SECONDS BATCH TTR ARGV...: cut $cut_off for SECONDS while BATCH runs; exit 0 needed
+  local seconds=$1 batch=$2 ttr=$3 rc=0 t0 ready
+  shift 3
+  "${SUBMIT[@]}" --wait --timeout 600 --no-progress --batch "$batch" --ttr "$ttr" -- "$@" &
+  local submit_pid=$!
+  sleep 8  # both workers hold jobs of the batch
+  log "partition: $cut_off cut off for ${seconds}s (ttr ${ttr}s) during batch $batch"
+  docker network disconnect "$network" "$cut_off"
+  sleep "$seconds"
+  docker network connect --alias worker "$network" "$cut_off"
+  t0=$(date +%s)
+  ready=0
+  for _ in $(seq 1 120); do  # recovered: the cut-off worker's pool talks to beanstalkd again
+    if docker exec "$cut_off" python3 -c "
+import greenstalk; c = greenstalk.Client(('beanstalkd', 11300)); s = c.stats()
+raise SystemExit(0 if s['current-workers'] >= 2 else 1)" >/dev/null 2>&1; then ready=1; break; fi
+    sleep 1
+  done
+  echo "partitioned worker reachable again after $(( $(date +%s) - t0 )) s (ready=$ready)"
+  wait "$submit_pid" || rc=$?
+  [ "$rc" -eq 0 ] || fail "batch $batch across a ${seconds}s partition exited $rc (0 expected)"
+}
+partition 30 ci-cut-dep 10 demo fanout 8 /data/out/ci/cut-dep --sleep 6
+partition 30 ci-cut-parent 10 demo fanout 1 /data/out/ci/cut-parent --run-sleep 20
+partition 4 ci-cut-short 20 demo fanout 6 /data/out/ci/cut-short --sleep 6
+for batch in cut-dep cut-parent cut-short; do
+  echo "$batch: parent started $(docker run --rm -v "${PROJECT}_data:/data:ro" --entrypoint cat \
+    "wndchrm/submitter:$TAG" "/data/out/ci/$batch/parent-starts.log" | wc -l) time(s)"
+done
+docker logs "$cut_off" 2>&1 | grep -E "reconnecting|no longer held|handed back" | tail -n 5 || true
+
+# -- 8. report -----------------------------------------------------------------------------------------------
 log "CONTAINER E2E PASSED in $(( $(date +%s) - started_at )) s"
 docker images --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep -E "^wndchrm/.*:$TAG " | sort
 worker_bytes=$(docker image inspect --format '{{.Size}}' "wndchrm/worker:$TAG")
