@@ -51,7 +51,7 @@ def test_non_image_named_tif(ctx: JobContext, data_root: Path) -> None:
 def test_empty_class_folder(ctx: JobContext, make_image: Callable[..., Path], data_root: Path) -> None:
     _two_classes(make_image)
     (data_root / "set" / "c").mkdir()
-    with pytest.raises(BadJob, match=r"class folder 'c' of dataset 'set' holds no \.tif/\.tiff images"):
+    with pytest.raises(BadJob, match=r"class folder 'c' of dataset 'set' holds no \.tif/\.tiff/\.ppm images"):
         WNDCHRM.validate(["wndchrm", "test", "set"], ctx)
 
 

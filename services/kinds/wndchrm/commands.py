@@ -128,7 +128,7 @@ def inputs_of(job: Job, ctx: JobContext, *, as_cpp: bool = False) -> set[Path]:
     if job.command.name == "features":
         image = ctx.confine(job.dataset, must_exist=True)
         if not image.is_file() or image.suffix.lower() not in IMAGE_SUFFIXES:
-            raise BadJob(f"{job.dataset!r} is not a .tif/.tiff image")
+            raise BadJob(f"{job.dataset!r} is not a .tif/.tiff/.ppm image")
         return {image}
     if _is_model(job.dataset) and job.command.name not in ("classify", "test"):
         raise BadJob(f"wndchrm {job.command.name} needs a dataset, not a model ({job.dataset!r})")

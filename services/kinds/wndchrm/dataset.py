@@ -5,7 +5,7 @@
   would silently train a class with no samples.
 - A ``.tsv`` file: ``path<TAB>class`` lines (class optional), ``#`` comments, paths relative to the file.
 - A folder of images with no subfolders: unlabelled images (for ``classify``).
-- A single ``.tif``/``.tiff`` file: one unlabelled image.
+- A single ``.tif``/``.tiff``/``.ppm`` file: one unlabelled image.
 
 Every image path, including each ``.tsv`` line and each symlink, is confined to the data root.
 """
@@ -62,9 +62,9 @@ def load_dataset(ctx: JobContext, arg: str, *, as_cpp: bool = False) -> Dataset:
     elif path.suffix.lower() == ".tsv" or (as_cpp and path.is_file()):
         samples = _tsv(ctx, path, arg, ctx.data_root if as_cpp else None)
     else:
-        raise BadJob(f"dataset {arg!r} is not a folder, a .tsv file or a .tif/.tiff image")
+        raise BadJob(f"dataset {arg!r} is not a folder, a .tsv file or a .tif/.tiff/.ppm image")
     if not samples:
-        raise BadJob(f"dataset {arg!r} holds no .tif/.tiff images")
+        raise BadJob(f"dataset {arg!r} holds no .tif/.tiff/.ppm images")
     return Dataset(arg, tuple(samples))
 
 
@@ -88,7 +88,7 @@ def _folder(ctx: JobContext, path: Path, arg: str) -> list[Sample]:
         ctx.confine(str(folder), must_exist=True)
         images = _images_in(ctx, folder)
         if not images:
-            raise BadJob(f"class folder {folder.name!r} of dataset {arg!r} holds no .tif/.tiff images")
+            raise BadJob(f"class folder {folder.name!r} of dataset {arg!r} holds no .tif/.tiff/.ppm images")
         samples.extend(Sample(p, folder.name) for p in images)
     return samples
 
@@ -110,7 +110,7 @@ def _tsv(ctx: JobContext, path: Path, arg: str, base: Path | None) -> list[Sampl
         if not is_image(Path(name)):
             if base is not None:
                 continue  # wndchrm 1.60 skips it, with a warning
-            raise BadJob(f"{where}: {name[:200]!r} is not a .tif/.tiff image path")
+            raise BadJob(f"{where}: {name[:200]!r} is not a .tif/.tiff/.ppm image path")
         target = Path(name) if Path(name).is_absolute() else (base or path.parent) / name
         try:
             image = ctx.confine(str(target), must_exist=True)
