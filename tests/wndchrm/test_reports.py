@@ -51,7 +51,7 @@ def _close(shown: str, value: float | int | None) -> bool:
 
 
 def _numbers(rows: list[list[tuple[str, str, str]]]) -> list[list[str]]:
-    return [[text for _, cls, text in row if "num" in cls.split()] for row in rows[1:]]
+    return [[text for tag, cls, text in row if tag == "td" and "t" not in cls.split()] for row in rows[1:]]
 
 
 def _check_matrix(rows: list[list[tuple[str, str, str]]], expected: list[list[Any]]) -> None:

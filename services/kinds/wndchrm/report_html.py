@@ -19,7 +19,7 @@ h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc;margin-top:1.
 .scroll{overflow-x:auto;max-width:100%;margin:.6em 0}.wide table{font-size:.85em}
 table{border-collapse:collapse}caption{text-align:left;font-weight:bold;padding:4px 0}
 td,th{border:1px solid #ccc;padding:2px 6px;text-align:right;white-space:nowrap}
-th{background:#f3f3f3}td.name{text-align:left}.diag{background:#dde6f3}.best{font-weight:bold}
+th{background:#f3f3f3}td.t{text-align:left}.diag{background:#dde6f3}.best{font-weight:bold}
 tr.wrong td{background:#fde2e2}tr.wrong td.flag{color:#a00;font-weight:bold}
 img{max-width:100%;height:auto}.charts{display:flex;flex-wrap:wrap;gap:12px}
 .th{display:inline-block;width:40px;height:40px;background-size:contain;background-repeat:no-repeat}

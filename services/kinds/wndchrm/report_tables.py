@@ -1,7 +1,8 @@
 """HTML tables of the report, each drawn from the report's JSON structure (:mod:`report_data`).
 
-Numbers keep the text report's precision where it prints them (probabilities ``.3f``, normalisation
-factors ``.3g``, matrices ``.5f``); a missing figure (0/0, an overflow) shows as "n/a", never a junk value.
+Number cells are plain ``td`` and text cells ``td class=t``. Numbers keep the text report's precision
+where it prints them (probabilities ``.3f``, normalisation factors ``.3g``, matrices ``.5f``); a missing
+figure (0/0, an overflow) shows as "n/a", never a junk value.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ def fmt(value: float | int | None, spec: str) -> str:
 
 
 def num(value: float | int | None, spec: str, extra: str = "") -> str:
-    """A number cell (class ``num`` marks every cell a test can check against the JSON)."""
-    return f'<td class="num{extra}">{fmt(value, spec)}</td>'
+    """A number cell: a plain ``td`` (text cells are ``td class=t``, so a page of 1,000 images stays small)."""
+    classes = extra.strip()
+    return f'<td class="{classes}">{fmt(value, spec)}</td>' if classes else f"<td>{fmt(value, spec)}</td>"
 
 
 def table(table_id: str, caption: str, head: Sequence[str], rows: Iterable[str], wide: bool = False) -> str:
@@ -133,19 +135,19 @@ def confusion_table(data: dict[str, Any]) -> str:
         per = data["per_class"][r]
         centre, half = per["interval"]
         rows.append(f"<tr><th>{esc(name)}</th>{cells}{num(per['tested'], 'd')}{num(per['accuracy'], ACCURACY)}"
-                    f"{num(centre, ACCURACY)}{num(half, ACCURACY)}<td>{per['interval_method']}</td></tr>")
+                    f"{num(centre, ACCURACY)}{num(half, ACCURACY)}<td class=t>{per['interval_method']}</td></tr>")
     head = ["", *classes, "Total tested", "Per-class accuracy", "95% centre", "±", "Interval"]
     return table("master_confusion_matrix", "Confusion matrix (sum of all splits)", head, rows)
 
 
 def stats_table(table_id: str, caption: str, rows: list[dict[str, Any]]) -> str:
-    body = [f"<tr>{num(rank, 'd')}<td class='name'>{esc(row['name'])}</td>" + "".join(
+    body = [f"<tr>{num(rank, 'd')}<td class=t>{esc(row['name'])}</td>" + "".join(
         num(row[key], SCORE) for key in ("min", "max", "mean", "std")) + "</tr>" for rank, row in enumerate(rows, 1)]
     return table(table_id, caption, ["Rank", "Name", "Min", "Max", "Mean", "Std. dev."], body, wide=True)
 
 
 def weights_table(table_id: str, rows: list[dict[str, Any]]) -> str:
-    body = [f"<tr>{num(rank, 'd')}<td class='name'>{esc(row['name'])}</td>{num(row['weight'], SCORE)}</tr>"
+    body = [f"<tr>{num(rank, 'd')}<td class=t>{esc(row['name'])}</td>{num(row['weight'], SCORE)}</tr>"
             for rank, row in enumerate(rows, 1)]
     return table(table_id, "Selected features by weight", ["Rank", "Name", "Weight"], body, wide=True)
 
@@ -162,10 +164,10 @@ def image_rows(images: list[dict[str, Any]], classes: list[str], thumbs: dict[st
         verdict = {True: "correct", False: "WRONG", None: "unknown class"}[image["correct"]]
         thumb = f'<i class="th t{thumbs[image["path"]]}"></i>' if image["path"] in thumbs else "<i class='th'></i>"
         value = num(image["value"], VALUE) if numeric else ""
-        rows.append(f'<tr class="{"wrong" if wrong else "ok"}">{num(number, "d")}<td>{thumb}</td>'
-                    f"<td class='name'>{esc(image['path'])}</td>{num(image['norm_factor'], NORM_FACTOR)}{cells}"
-                    f"<td>{esc(actual)}</td><td class='flag'>{esc(image['predicted'] or '')}</td>"
-                    f"<td class='flag'>{verdict}</td>{value}</tr>")
+        rows.append(f'<tr{" class=wrong" if wrong else ""}>{num(number, "d")}<td class=t>{thumb}</td>'
+                    f"<td class=t>{esc(image['path'])}</td>{num(image['norm_factor'], NORM_FACTOR)}{cells}"
+                    f"<td class=t>{esc(actual)}</td><td class='t flag'>{esc(image['predicted'] or '')}</td>"
+                    f"<td class='t flag'>{verdict}</td>{value}</tr>")
     return rows
 
 
