@@ -95,6 +95,7 @@ def _worker_main(run_job_callback: RunCallback, add_job_deps_callback: DepsCallb
 
     def _orphaned(signum: int, frame: object) -> None:
         if os.getppid() != supervisor:  # not the end of the forking thread alone
+            log.error("the pool's supervisor (pid %d) is gone; handing back any job and exiting", supervisor)
             worker.request_stop(cold=True)
 
     signal.signal(signal.SIGTERM, _stop)

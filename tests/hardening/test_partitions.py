@@ -21,8 +21,8 @@ from testkit.beanstalkd import Beanstalkd
 from testkit.workers import WorkerPool, starts, wait_outcomes, wait_until
 from tests.hardening.proxy import CuttableProxy
 
-TTR = 3
-CUT = 3 * TTR
+TTR = 2
+CUT = 7  # past the TTR and the heartbeat's last touch before the cut
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def _outcomes(queue: DepQueue, batch: str, parent: int, settle: float) -> list[d
 def _recovers(queue: DepQueue, proxy: CuttableProxy, pool: WorkerPool, batch: str) -> float:
     """Seconds from the end of the cut until the cut-off pool runs a new parent."""
     before = pool.log_text().count("started, attempt")
-    probes = [queue.add_job(["demo", "sleep", "0.5"], batch=batch, ttr=TTR) for _ in range(6)]
+    probes = [queue.add_job(["demo", "sleep", "0.2"], batch=batch, ttr=TTR) for _ in range(4)]
     wait_until(lambda: pool.log_text().count("started, attempt") > before, 30, "the cut-off pool to work again")
     recovered = time.monotonic() - (proxy.resumed_at or 0)
     wait_outcomes(queue, batch, probes, timeout=30)
@@ -96,7 +96,7 @@ def test_a_cut_longer_than_the_ttr_while_running_a_parent(beanstalkd: Beanstalkd
             proxy.cut()
             time.sleep(CUT)
             proxy.resume()
-            outcomes = _outcomes(queue, "p2", parent, settle=3 * TTR)  # room for a late second outcome
+            outcomes = _outcomes(queue, "p2", parent, settle=2 * TTR)  # room for a late second outcome
             recovered = _recovers(queue, proxy, cut_off, "probe2")
     assert [o["status"] for o in outcomes] == ["succeeded"]
     parent_runs = len(starts(out / "parent-starts.log"))
