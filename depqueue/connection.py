@@ -16,7 +16,7 @@ from typing import TypeVar, cast
 
 import greenstalk
 
-from depqueue.errors import BeanstalkdUnreachable, ServerRefused
+from depqueue.errors import BeanstalkdUnreachable, refused
 
 T = TypeVar("T")
 
@@ -25,13 +25,7 @@ IO_SLACK = 10.0
 
 Job = greenstalk.Job[bytes]
 NotFound = greenstalk.NotFoundError
-#: Replies that say the server cannot take work now, and what they mean for an operator.
-_REFUSALS: dict[type[Exception], str] = {
-    greenstalk.OutOfMemoryError: "OUT_OF_MEMORY (its binlog volume or its memory is full; that job was not "
-                                 "stored, jobs already queued are kept)",
-    greenstalk.InternalError: "INTERNAL_ERROR (a fault in the server; see its log)",
-    greenstalk.DrainingError: "DRAINING (it was sent SIGUSR1 and takes no new jobs)",
-}
+_REFUSED = (greenstalk.OutOfMemoryError, greenstalk.InternalError, greenstalk.DrainingError)  # errors.refused
 StatsJob = greenstalk.StatsJob
 StatsTube = greenstalk.StatsTube
 Stats = greenstalk.Stats
@@ -48,6 +42,7 @@ class Connection:
         self._client: greenstalk.Client[bytes] | None = None
         self._using = "default"
         self._watching: set[str] = {"default"}
+        self._reserved: set[int] = set()  # reserved on the open socket: finish_and_reserve deletes no other
 
     # -- plumbing -----------------------------------------------------------------------------------
     def _open(self) -> greenstalk.Client[bytes]:
@@ -72,16 +67,16 @@ class Connection:
         with self._lock:
             if self._client is None:
                 self._client = self._open()
+                self._reserved.clear()
             try:
                 return fn(self._client)
             except (OSError, EOFError, greenstalk.UnknownResponseError) as exc:  # OSError: ConnectionError too
                 self.close()
                 raise BeanstalkdUnreachable(f"connection to beanstalkd at {self.address[0]}:"
                                             f"{self.address[1]} lost: {exc}") from None
-            except tuple(_REFUSALS) as exc:  # the reply of a full binlog volume (or memory), or of a draining server
+            except _REFUSED as exc:  # a full binlog volume (or memory), or a draining server
                 self.close()
-                raise ServerRefused(f"beanstalkd at {self.address[0]}:{self.address[1]} refused a command: "
-                                    f"{_REFUSALS[type(exc)]}") from None
+                raise refused(self.address, exc) from None
 
     def close(self) -> None:
         with self._lock:
@@ -151,9 +146,11 @@ class Connection:
         if timeout + IO_SLACK > self.io_timeout:
             raise ValueError(f"reserve timeout {timeout}s must be at least {IO_SLACK}s below io_timeout")
         try:
-            return self.call(lambda c: c.reserve(timeout=timeout))
+            job = self.call(lambda c: c.reserve(timeout=timeout))
         except (greenstalk.TimedOutError, greenstalk.DeadlineSoonError):
             return None
+        self._reserved.add(job.id)
+        return job
 
     # -- pipelined commands ----------------------------------------------------------------------------
     # greenstalk sends one command and waits for its reply. These write several commands at once and
@@ -188,6 +185,10 @@ class Connection:
         when ``same_tube`` says it comes from the same tube, that tube cannot have drained and the
         ``stats-tube`` is skipped. Returns (the tube's stats, or ``still_working`` when skipped; the next job).
         """
+        if job_id not in self._reserved:
+            raise BeanstalkdUnreachable(f"job {job_id} was reserved on a connection since lost; it went back")
+        self._reserved.discard(job_id)
+
         def send(c: greenstalk.Client[bytes]) -> tuple[StatsTube | None, Job | None]:
             wire = Pipeline(c)
             wire.send(b"delete %d\r\n" % job_id + (b"reserve-with-timeout 0\r\n" if prefetch else b""))
@@ -198,6 +199,7 @@ class Connection:
                 with contextlib.suppress(greenstalk.TimedOutError, greenstalk.DeadlineSoonError):
                     next_id, next_size = wire.reply(b"RESERVED")
                     following = greenstalk.Job(int(next_id), wire.chunk(int(next_size)))
+                    self._reserved.add(following.id)
             if following is not None and same_tube(following.body):
                 return still_working(tube), following
             wire.send(b"stats-tube %s\r\n" % tube.encode("ascii"))
@@ -211,15 +213,20 @@ class Connection:
 
     def reserve_job(self, job_id: int) -> Job | None:
         """Claim a job by id; None when it is gone or someone else holds it (the loser of a race)."""
-        return self.call_if_found(lambda c: c.reserve_job(job_id))
+        job = self.call_if_found(lambda c: c.reserve_job(job_id))
+        self._reserved.update([job.id] if job else [])
+        return job
 
     def delete(self, job_id: int) -> bool:
+        self._reserved.discard(job_id)
         return self._done(lambda c: c.delete(job_id))
 
     def release(self, job_id: int, priority: int, delay: int = 0) -> bool:
+        self._reserved.discard(job_id)
         return self._done(lambda c: c.release(greenstalk.Job(job_id, b""), priority=priority, delay=delay))
 
     def bury(self, job_id: int, priority: int) -> bool:
+        self._reserved.discard(job_id)
         return self._done(lambda c: c.bury(greenstalk.Job(job_id, b""), priority=priority))
 
     def touch(self, job_id: int) -> bool:

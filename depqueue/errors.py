@@ -16,6 +16,19 @@ class ServerRefused(BeanstalkdUnreachable):
     memory is full, or it is shutting down. Handled as a lost connection (closed, retried with backoff)."""
 
 
+#: What beanstalkd's refusals mean for an operator, by greenstalk's name for each.
+_REFUSALS = {"OutOfMemoryError": "OUT_OF_MEMORY (its binlog volume or its memory is full; that job was not "
+                                 "stored, jobs already queued are kept)",
+             "InternalError": "INTERNAL_ERROR (a fault in the server; see its log)",
+             "DrainingError": "DRAINING (it was sent SIGUSR1 and takes no new jobs)"}
+
+
+def refused(address: tuple[str, int], exc: Exception) -> ServerRefused:
+    """The ServerRefused for beanstalkd's answer ``exc``, saying what it means."""
+    meaning = _REFUSALS.get(type(exc).__name__, type(exc).__name__)
+    return ServerRefused(f"beanstalkd at {address[0]}:{address[1]} refused a command: {meaning}")
+
+
 class JobTooBig(DepQueueError):
     """The encoded job is larger than beanstalkd's max job size (``-z``)."""
 

@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from depqueue import DepQueue
 from services.common import ExitCode
 from testkit.beanstalkd import Beanstalkd, free_port
 from testkit.workers import BIN, WorkerPool, wait_until
@@ -44,3 +45,29 @@ def test_a_submitter_notices_an_empty_server_and_says_how_to_resubmit(data_root:
     assert json.loads(resubmit.read_text()) == [["demo", "fanout", "20", str(data_root / "a"), "--sleep", "0.3"],
                                                 ["demo", "sleep", "30"]]
     assert "lost" in out  # the summary table marks them
+
+
+def test_a_worker_never_deletes_a_job_of_the_new_server_that_reuses_its_jobs_id(data_root: Path,
+                                                                                 tmp_path: Path) -> None:
+    """Job ids start from 1 again on an empty server: a dependency finished after the restart must not
+    delete the new job that now has its id."""
+    server = Beanstalkd(port=free_port(), binlog=None)
+    server.start()
+    try:
+        queue = DepQueue(port=server.port)
+        # ttr 3: the heartbeat touches every second, so it opens a new connection soon after the restart
+        parent = queue.add_job(["demo", "fanout", "1", str(data_root / "r"), "--sleep", "4"], batch="reuse", ttr=3)
+        with WorkerPool(server.port, data_root, tmp_path / "w.log", processes=1, GRACE_PERIOD="1") as pool:
+            wait_until(lambda: f"of parent {parent} started" in pool.log_text(), 15, "the dependency to run")
+            server.restart()  # empty: the next ids are 1, 2, 3 again
+            victim = server.client(use="other")
+            new_ids = [victim.put(b"someone else's job") for _ in range(4)]
+            wait_until(lambda: (data_root / "r" / "part-0.txt").exists(), 15, "the dependency to finish")
+            time.sleep(1.5)
+            log = pool.log_text()
+        assert new_ids == [1, 2, 3, 4]
+        for job_id in new_ids:
+            assert victim.stats_job(job_id)["state"] == "ready", job_id
+        assert "was reserved on a connection since lost" in log
+    finally:
+        server.stop()
