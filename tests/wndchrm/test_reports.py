@@ -180,3 +180,12 @@ def test_tile_areas_get_their_accuracy_table(tmp_path: Path) -> None:
     tiles = data["tile_area_accuracy"]
     assert len(tiles) == 2 and all(len(row) == 2 and all(0 <= v <= 1 for v in row) for row in tiles)
     _check_matrix([[], *parse_tables(page).tables["tile_area_accuracy"][1:]], tiles)
+
+
+def test_a_feature_group_assessment_is_tabled(examples_root: Path) -> None:
+    run_through_kind(WNDCHRM, JobContext(examples_root), ["wndchrm", "test", "-A", "-i6", "-j4", "ex/textures",
+                                                          "reports/assess.html"])
+    page, data, _ = _load(examples_root / "reports" / "assess.html")
+    rows = parse_tables(page).tables["feature_group_assessment"][1:]
+    assert [row[0][2] for row in rows] == [g["left_out"] for g in data["feature_groups"]] and len(rows) > 5
+    assert all(_close(row[1][2], g["average_accuracy"]) for row, g in zip(rows, data["feature_groups"], strict=True))

@@ -146,7 +146,7 @@ def html_report(data: dict[str, Any], title: str, thumbnails: dict[str, str]) ->
     splits = "".join(_split(k, s, data, numbers) for k, s in enumerate(data["splits"], start=1))
     body = (f"<h1>WND-CHARM {esc(data['command_name'])}: {esc(title)}</h1><p>{esc(data['program'])}, "
             f"{esc(data['classifier'])}; generated {esc(data['generated'])}.</p>"
-            f"{_summary(data)}<h2>Results</h2>{t.overall_list(data)}{t.results_table(data)}{_scatter(data)}"
+            f"{_summary(data)}<h2>Results</h2>{t.overall_list(data)}{t.results_table(data)}{t.groups_table(data)}{_scatter(data)}"
             f"{'' if data['continuous'] else _matrices(data)}{_features(data)}<h2>Splits</h2>{splits}")
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -86,6 +86,16 @@ def results_table(data: dict[str, Any]) -> str:
     return table("test_results", "Accuracy of each split", head, rows)
 
 
+def groups_table(data: dict[str, Any]) -> str:
+    """``-A``: the average accuracy with each feature group left out (empty without ``-A``)."""
+    rows = [f"<tr><td class=t>{esc(g['left_out'])}</td>{num(g['average_accuracy'], ACCURACY)}</tr>"
+            for g in data["feature_groups"]]
+    if not rows:
+        return ""
+    return table("feature_group_assessment", "Average accuracy without each feature group (-A)",
+                 ["Feature group left out", "Average accuracy"], rows)
+
+
 def overall_list(data: dict[str, Any]) -> str:
     overall = data["overall"]
     centre, half = overall["accuracy_interval"]
