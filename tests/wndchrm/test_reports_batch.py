@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif("wndchrm" not in builtin.REGISTRY or not (BIN / 
 
 def test_submit_wait_prints_and_links_each_report(beanstalkd: Beanstalkd, tmp_path: Path) -> None:
     root = tmp_path / "data"
-    build_textures(root / "ex", per_class=4, size=48)
+    build_textures(root / "ex", per_class=3, size=48)
     batch = tmp_path / "batch.txt"
     batch.write_text("wndchrm test -n1 ex/textures reports/one.html\n"
                      "wndchrm test -n2 -p+ ex/textures reports/two/two.html\n")
