@@ -52,6 +52,7 @@ def test_kill_9_of_the_pool_parent_hands_jobs_back_and_leaves_no_orphan(beanstal
         # crash counted; the other orphan may have reserved it once more and handed it back too), not timed out
         assert stats is not None and stats["releases"] == stats["reserves"] and stats["timeouts"] == 0
         assert stats["pri"] == before["pri"]
+        print(f"kill -9 of the pool parent: job back in the queue after {back_after:.2f}s (ttr 60 s)")
         assert back_after < 5
         assert "supervisor" in first.log_text() and "handed back" in first.log_text()
         with WorkerPool(beanstalkd.port, data_root, tmp_path / "second.log", processes=1):
