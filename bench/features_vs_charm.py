@@ -52,8 +52,9 @@ def make_images(folder: Path, count: int, size: int) -> list[Path]:
     return paths
 
 
-def time_queue(root: Path, processes: int) -> float:
-    """Submit to the moment the parent's outcome arrives, workers already up."""
+def time_queue(root: Path, processes: int, images: int | None = None) -> float:
+    """Submit a ``wndchrm train -l`` of ``root/images`` to the moment the parent's outcome arrives, workers
+    already up; ``images`` (default: every .tif under ``root``) is the dependency count it must have had."""
     with beanstalkd() as port:
         env = {**os.environ, "BEANSTALKD_PORT": str(port), "DATA_ROOT": str(root), "NUM_WORKERS": str(processes)}
         worker = subprocess.Popen([str(BIN / "wndchrm-worker"), "--log", str(root / "worker.log")], env=env)
@@ -72,7 +73,8 @@ def time_queue(root: Path, processes: int) -> float:
         finally:
             worker.send_signal(signal.SIGTERM)
             worker.wait(60)
-    if outcome.get("status") != "succeeded" or outcome.get("deps") != len(list(root.rglob("*.tif"))):
+    expected = len(list(root.rglob("*.tif"))) if images is None else images
+    if outcome.get("status") != "succeeded" or outcome.get("deps") != expected:
         raise RuntimeError(f"queue run did not compute every image: {outcome}")
     return elapsed
 

@@ -26,7 +26,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -38,13 +37,11 @@ import tifffile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._server import beanstalkd
-from depqueue import DepQueue
+from bench.features_vs_charm import time_queue
 from services.kinds.wndchrm.engine import get_engine
 from services.kinds.wndchrm.example_data import TEXTURES
 from services.kinds.wndchrm.images import load_tiles
 from services.kinds.wndchrm.options import parse
-from tests.queue_helpers import BIN, children_of, wait_until
 
 SIZES = {"small": (256, 256), "large": (768, 1024)}  # rows, columns
 
@@ -89,31 +86,6 @@ def time_cpp(wndchrm: str, image: Path, scratch: Path) -> float:
     elapsed = time.perf_counter() - started
     if not (folder / f"{image.stem}-l.sig").stat().st_size:
         raise RuntimeError(f"wndchrm wrote no features for {image}")
-    return elapsed
-
-
-def time_queue(root: Path, processes: int, images: int) -> float:
-    """Submit to the moment the parent's outcome arrives, workers already up."""
-    with beanstalkd() as port:
-        env = {**os.environ, "BEANSTALKD_PORT": str(port), "DATA_ROOT": str(root), "NUM_WORKERS": str(processes)}
-        worker = subprocess.Popen([str(BIN / "wndchrm-worker"), "--log", str(root / "worker.log")], env=env)
-        try:
-            wait_until(lambda: len(children_of(worker.pid)) == processes, 30, "the workers")
-            queue = DepQueue(port=port)
-            started = time.perf_counter()
-            parent = queue.add_job(["wndchrm", "train", "-l", "images", "out/bench.fit"], batch="bench")
-            outcome: dict[str, object] = {}
-            while not outcome:
-                for record in queue.collect_outcomes("bench"):
-                    if record.body["parent"] == parent:
-                        outcome = record.body
-                time.sleep(0.05)
-            elapsed = time.perf_counter() - started
-        finally:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(60)
-    if outcome.get("status") != "succeeded" or outcome.get("deps") != images:
-        raise RuntimeError(f"queue run did not compute every image: {outcome}")
     return elapsed
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -13,6 +12,7 @@ import pytest
 
 from services.kinds import builtin
 from services.kinds.wndchrm.example_data import build_textures
+from testkit.workers import WorkerPool
 from tests.conftest import Beanstalkd
 
 BIN = Path(sys.executable).parent
@@ -27,20 +27,11 @@ def test_submit_wait_prints_and_links_each_report(beanstalkd: Beanstalkd, tmp_pa
     batch = tmp_path / "batch.txt"
     batch.write_text("wndchrm test -n1 ex/textures reports/one.html\n"
                      "wndchrm test -n2 -p+ ex/textures reports/two/two.html\n")
-    env = {**os.environ, "BEANSTALKD_PORT": str(beanstalkd.port), "DATA_ROOT": str(root), "NUM_WORKERS": "2"}
-    worker = subprocess.Popen([str(BIN / "wndchrm-worker"), "--log", str(tmp_path / "worker.log")], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    env = {**os.environ, "BEANSTALKD_PORT": str(beanstalkd.port), "DATA_ROOT": str(root)}
+    with WorkerPool(beanstalkd.port, root, tmp_path / "worker.log"):
         submit = subprocess.run([str(BIN / "wndchrm-submit"), "submit", "--batch-file", str(batch), "--wait",
                                  "--timeout", "180", "--no-progress", "--junit", str(tmp_path / "junit.xml")],
                                 env=env, capture_output=True, text=True, timeout=240)
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
     assert submit.returncode == 0, f"{submit.stdout}\n{submit.stderr}"
     for report in ("reports/one.html", "reports/two/two.html"):
         assert f": report {report}" in submit.stdout

@@ -6,7 +6,6 @@ captured order: the expansion's check, the four dependencies, the parent."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
+from testkit.workers import WorkerPool
 from tests.conftest import Beanstalkd
 
 BIN = Path(sys.executable).parent
@@ -29,24 +29,15 @@ def test_train_through_the_queue_with_the_binary(beanstalkd: Beanstalkd, tmp_pat
     binary.parent.mkdir()
     binary.write_text(f"#!{sys.executable}\n" + (CAPTURED / "replay.py").read_text())
     binary.chmod(0o755)
-    env = {**os.environ, "BEANSTALKD_PORT": str(beanstalkd.port), "DATA_ROOT": str(root), "NUM_WORKERS": "1",
-           "WNDCHRM_BINARY": str(binary), "REPLAY_SEQUENCE": str(CAPTURED / "train"),
-           "REPLAY_COUNT": str(tmp_path / "count")}
+    replay = {"WNDCHRM_BINARY": str(binary), "REPLAY_SEQUENCE": str(CAPTURED / "train"),
+              "REPLAY_COUNT": str(tmp_path / "count")}
+    env = {**os.environ, "BEANSTALKD_PORT": str(beanstalkd.port), "DATA_ROOT": str(root), **replay}
     log = tmp_path / "worker.log"
-    worker = subprocess.Popen([str(BIN / "wndchrm-worker"), "--log", str(log)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with WorkerPool(beanstalkd.port, root, log, processes=1, **replay):
         submit = subprocess.run(
             [str(BIN / "wndchrm-submit"), "submit", "--wait", "--timeout", "60", "--no-progress", "--",
              "wndchrm", "train", "set", "out.fit"],
             env=env, capture_output=True, text=True, timeout=120)
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
     detail = f"{submit.stdout}\n{submit.stderr}\n{log.read_text() if log.exists() else ''}"
     assert submit.returncode == 0, detail
     assert (root / "out.fit").read_text() == (CAPTURED / "train/6.out/out.fit").read_text()
