@@ -62,6 +62,17 @@ def _recovers(queue: DepQueue, proxy: CuttableProxy, pool: WorkerPool, batch: st
     return recovered
 
 
+def _cut_past_the_ttr(queue: DepQueue, proxy: CuttableProxy, cut_off: WorkerPool, batch: str,
+                      parent: int) -> tuple[list[dict[str, Any]], float]:
+    """Cut the link for CUT s (> TTR), then: the batch's outcomes (with room for a late second one) and the
+    seconds the cut-off pool took to work again."""
+    proxy.cut()
+    time.sleep(CUT)
+    proxy.resume()
+    outcomes = _outcomes(queue, batch, parent, settle=2 * TTR)
+    return outcomes, _recovers(queue, proxy, cut_off, f"probe-{batch}")
+
+
 def test_a_cut_longer_than_the_ttr_while_holding_a_dependency(beanstalkd: Beanstalkd, proxy: CuttableProxy,
                                                               data_root: Path, tmp_path: Path) -> None:
     queue = DepQueue(port=beanstalkd.port)
@@ -70,11 +81,7 @@ def test_a_cut_longer_than_the_ttr_while_holding_a_dependency(beanstalkd: Beanst
     with WorkerPool(proxy.port, data_root, tmp_path / "cut.log", processes=1) as cut_off:
         wait_until(lambda: _dep_runs(cut_off.log_text()), 30, "the cut-off worker to hold a dependency")
         with WorkerPool(beanstalkd.port, data_root, tmp_path / "linked.log", processes=1) as linked:
-            proxy.cut()
-            time.sleep(CUT)
-            proxy.resume()
-            outcomes = _outcomes(queue, "p1", parent, settle=2 * TTR)
-            recovered = _recovers(queue, proxy, cut_off, "probe1")
+            outcomes, recovered = _cut_past_the_ttr(queue, proxy, cut_off, "p1", parent)
             runs = _dep_runs(cut_off.log_text(), linked.log_text())
     assert [o["status"] for o in outcomes] == ["succeeded"]  # one outcome, no second one
     assert len(starts(out / "parent-starts.log")) == 1
@@ -93,11 +100,7 @@ def test_a_cut_longer_than_the_ttr_while_running_a_parent(beanstalkd: Beanstalkd
     with WorkerPool(proxy.port, data_root, tmp_path / "cut.log", processes=1) as cut_off:
         wait_until(lambda: starts(out / "parent-starts.log"), 30, "the cut-off worker to run the parent")
         with WorkerPool(beanstalkd.port, data_root, tmp_path / "linked.log", processes=1):
-            proxy.cut()
-            time.sleep(CUT)
-            proxy.resume()
-            outcomes = _outcomes(queue, "p2", parent, settle=2 * TTR)  # room for a late second outcome
-            recovered = _recovers(queue, proxy, cut_off, "probe2")
+            outcomes, recovered = _cut_past_the_ttr(queue, proxy, cut_off, "p2", parent)
     assert [o["status"] for o in outcomes] == ["succeeded"]
     parent_runs = len(starts(out / "parent-starts.log"))
     # 2 when the linked pool took the parent over (at-least-once for a parent's run); 1 when beanstalkd kept
