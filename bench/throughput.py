@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._server import TrivialJobs, beanstalkd
 from depqueue import Config, DepQueue, QueueMain
-from depqueue.pool import setup_logging
+from depqueue.logs import setup_logging
 
 
 def raw_consumer(port: int, tube: str) -> None:

@@ -229,37 +229,3 @@ class QueueMain:
                 os.kill(slot.process.pid, signal.SIGTERM)
         for _ in range(self.num_workers):
             self._start()
-
-
-class LineFormatter(logging.Formatter):
-    """``2026-01-02 03:04:05,678 INFO [pid] logger: message``, the date text made once a second.
-
-    A worker logs every job state change; the standard formatter's per-record strftime is a third of
-    the cost of a line.
-    """
-
-    _second = -1
-    _date = ""
-
-    def format(self, record: logging.LogRecord) -> str:
-        second = int(record.created)
-        if second != self._second:
-            self._second, self._date = second, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
-        text = (f"{self._date},{int(record.msecs):03d} {record.levelname} [{record.process}] {record.name}: "
-                f"{record.getMessage()}")
-        if record.exc_info:
-            text += "\n" + self.formatException(record.exc_info)
-        return text
-
-
-def setup_logging(path: str | None = None, verbose: bool = False) -> None:
-    """One line per event, with the process id, to ``path`` or stderr."""
-    # Records carry no thread or multiprocessing names: the format does not show them, and gathering
-    # them costs a fifth of a trivial job's time.
-    logging.logThreads = False
-    logging.logMultiprocessing = False
-    handler: logging.Handler = logging.FileHandler(path) if path else logging.StreamHandler()
-    handler.setFormatter(LineFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)

@@ -35,6 +35,11 @@ from depqueue.records import (
 )
 from depqueue.signing import SIGNATURE_BYTES, Signer
 
+#: How many forks this process descends through: a queue made before a fork sees the count change in the
+#: child. Counted by a fork hook, because asking for the pid on every command costs a system call.
+_forks_seen = [0]
+os.register_at_fork(after_in_child=lambda: _forks_seen.__setitem__(0, _forks_seen[0] + 1))
+
 
 class DepQueue:
     """A dependency queue on one beanstalkd tube. Safe to use before and after ``fork``."""
@@ -47,18 +52,18 @@ class DepQueue:
         self.signer = signer
         self._conn: Connection | None = None
         self._reader: Connection | None = None
-        self._pid = os.getpid()
+        self._forks = _forks_seen[0]
         self._max_job_size: int | None = None
 
     # -- connections ----------------------------------------------------------------------------------
     def _fresh(self) -> None:
         """After fork a child must not speak on its parent's socket: drop inherited connections."""
-        if os.getpid() != self._pid:
+        if self._forks != _forks_seen[0]:
             for conn in (self._conn, self._reader):
                 if conn is not None:
                     conn.abandon()
             self._conn = self._reader = None
-            self._pid = os.getpid()
+            self._forks = _forks_seen[0]
 
     @property
     def conn(self) -> Connection:
