@@ -25,15 +25,16 @@ from depqueue.hooks import WorkerHooks
 log = logging.getLogger("depqueue.worker")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Result:
     """How a callback ended: ``ok`` (with its return value), ``later`` (RetryLater), ``bad`` (BadJob) or
-    ``error`` (anything else)."""
+    ``error`` (anything else), and how long it ran."""
 
     status: str
     value: Any = None
     reason: str = ""
     delay: int = 0
+    seconds: float = 0.0
 
 
 class Attempt:
@@ -102,7 +103,10 @@ class Attempts:
         self.heartbeat.hold(attempt.job.id, envelope.ttr, attempt.stats["pri"], envelope.time_limit)
         started = time.monotonic()
         try:
-            with time_limit(envelope.time_limit):
+            if envelope.time_limit:
+                with time_limit(envelope.time_limit):
+                    result = Result("ok", value=fn())
+            else:
                 result = Result("ok", value=fn())
         except BeanstalkdUnreachable:
             raise
@@ -115,10 +119,14 @@ class Attempts:
             result = Result("error", reason=shorten(f"{type(exc).__name__}: {exc}"))
         finally:
             self.heartbeat.drop()
-        retries = attempt.number < envelope.attempts
-        outcome = {"ok": "expanded" if expanding else "succeeded", "later": "handed_back", "bad": "failed",
-                   "error": "retried" if retries else "failed"}[result.status]
-        self.hooks.on_job_end(kind, job_type, outcome, time.monotonic() - started)
+        result.seconds = time.monotonic() - started
+        if result.status == "ok":
+            outcome = "expanded" if expanding else "succeeded"
+        elif result.status == "error" and attempt.number < envelope.attempts:
+            outcome = "retried"
+        else:
+            outcome = {"later": "handed_back", "bad": "failed", "error": "failed"}[result.status]
+        self.hooks.on_job_end(kind, job_type, outcome, result.seconds)
         return result
 
     def release_for_retry(self, attempt: Attempt, result: Result, what: str) -> bool:

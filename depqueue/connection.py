@@ -12,10 +12,11 @@ import socket
 import struct
 import threading
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import TypeVar
 
 import greenstalk
 
+from depqueue import pipelined
 from depqueue.errors import BeanstalkdUnreachable, refused
 
 T = TypeVar("T")
@@ -42,7 +43,11 @@ class Connection:
         self._client: greenstalk.Client[bytes] | None = None
         self._using = "default"
         self._watching: set[str] = {"default"}
-        self._reserved: set[int] = set()  # reserved on the open socket: finish_and_reserve deletes no other
+        self._reserved: set[int] = set()  # reserved on the open socket: finish deletes no other
+        #: Replies a finish left on the wire (pipelined.finish), read before the next command; they give
+        #: the job reserved ahead, kept in _deferred until the worker takes it.
+        self._owed: Callable[[], Job | None] | None = None
+        self._deferred: Job | None = None
 
     # -- plumbing -----------------------------------------------------------------------------------
     def _open(self) -> greenstalk.Client[bytes]:
@@ -69,6 +74,8 @@ class Connection:
                 self._client = self._open()
                 self._reserved.clear()
             try:
+                if self._owed is not None:
+                    self._settle()
                 return fn(self._client)
             except (OSError, EOFError, greenstalk.UnknownResponseError) as exc:  # OSError: ConnectionError too
                 self.close()
@@ -78,8 +85,16 @@ class Connection:
                 self.close()
                 raise refused(self.address, exc) from None
 
+    def _settle(self) -> None:
+        owed, self._owed = self._owed, None
+        if owed is not None:
+            self._deferred = owed()
+            if self._deferred is not None:
+                self._reserved.add(self._deferred.id)
+
     def close(self) -> None:
         with self._lock:
+            self._owed = self._deferred = None  # a job reserved ahead goes back with the connection
             if self._client is not None:
                 with contextlib.suppress(OSError):
                     self._client.close()
@@ -103,6 +118,7 @@ class Connection:
         """
         client, self._client = self._client, None
         self._lock = threading.RLock()
+        self._owed = self._deferred = None
         if client is not None:
             with contextlib.suppress(OSError):
                 client.close()
@@ -152,64 +168,44 @@ class Connection:
         self._reserved.add(job.id)
         return job
 
-    # -- pipelined commands ----------------------------------------------------------------------------
-    # greenstalk sends one command and waits for its reply. These write several commands at once and
-    # then read every reply in order, which saves a round trip per command on the hot paths.
+    # -- pipelined commands (pipelined.py) -------------------------------------------------------------
     def put_many(self, tube: str, bodies: list[bytes], priority: int, ttr: int) -> list[int]:
         """Put ``bodies`` in one write; every reply is read even if one is an error, so the stream stays in step."""
-        def send(c: greenstalk.Client[bytes]) -> list[int]:
-            wire = Pipeline(c)
-            wire.send(b"".join(b"put %d 0 %d %d\r\n%s\r\n" % (priority, ttr, len(b), b) for b in bodies))
-            ids: list[int] = []
-            error: Exception | None = None
-            for _ in bodies:
-                try:
-                    (job_id,) = wire.reply(b"INSERTED")
-                    ids.append(int(job_id))
-                except greenstalk.BeanstalkdError as exc:
-                    error = error or exc
-            if error is not None:
-                raise error
-            return ids
-
         with self._lock:
             self.use(tube)
-            return self.call(send)
+            return self.call(lambda c: pipelined.put_many(c, bodies, priority, ttr))
 
-    def finish_and_reserve(self, job_id: int, tube: str, prefetch: bool,
-                           same_tube: Callable[[bytes], bool] = lambda body: False
-                           ) -> tuple[StatsTube | None, Job | None]:
-        """Delete a finished job and tell whether its tube has drained (the finisher's fan-in check).
+    def stats_and_reserve(self, job_id: int, reserve: bool) -> tuple[StatsJob | None, Job | None]:
+        """A reserved job's stats and, with ``reserve``, one more job reserved in the same round trip."""
+        stats, following = self.call(lambda c: pipelined.stats_and_reserve(c, job_id, reserve))
+        self._reserved.update([following.id] if following else [])
+        return stats, following
 
-        With ``prefetch`` the next job is reserved in the same round trip (``reserve-with-timeout 0``);
-        when ``same_tube`` says it comes from the same tube, that tube cannot have drained and the
-        ``stats-tube`` is skipped. Returns (the tube's stats, or ``still_working`` when skipped; the next job).
-        """
+    def finish(self, job_id: int, tube: str, *, stats_of: int | None = None, reserve: bool = False,
+               same_tube: Callable[[bytes], bool] = lambda body: False) -> pipelined.Finished:
+        """Delete a finished job and learn whether its tube drained, in one round trip with the held job's
+        stats (``stats_of``) and the next reservation (``reserve``); see pipelined.finish."""
         if job_id not in self._reserved:
             raise BeanstalkdUnreachable(f"job {job_id} was reserved on a connection since lost; it went back")
         self._reserved.discard(job_id)
+        with self._lock:
+            done = self.call(lambda c: pipelined.finish(c, job_id, tube, stats_of, reserve, same_tube))
+            self._reserved.update([done.reserved.id] if done.reserved else [])
+            self._owed = done.rest
+        return done
 
-        def send(c: greenstalk.Client[bytes]) -> tuple[StatsTube | None, Job | None]:
-            wire = Pipeline(c)
-            wire.send(b"delete %d\r\n" % job_id + (b"reserve-with-timeout 0\r\n" if prefetch else b""))
-            with contextlib.suppress(NotFound):
-                wire.reply(b"DELETED")
-            following: Job | None = None
-            if prefetch:
-                with contextlib.suppress(greenstalk.TimedOutError, greenstalk.DeadlineSoonError):
-                    next_id, next_size = wire.reply(b"RESERVED")
-                    following = greenstalk.Job(int(next_id), wire.chunk(int(next_size)))
-                    self._reserved.add(following.id)
-            if following is not None and same_tube(following.body):
-                return still_working(tube), following
-            wire.send(b"stats-tube %s\r\n" % tube.encode("ascii"))
-            try:
-                (size,) = wire.reply(b"OK")
-            except NotFound:
-                return None, following
-            return wire.tube_stats(int(size)), following
+    def take_deferred(self) -> Job | None:
+        """The job the last finish reserved ahead without reading its reply (None if there was none)."""
+        with self._lock:
+            if self._owed is not None and self._client is not None:
+                self.call(lambda c: None)  # reads what is owed
+            job, self._deferred = self._deferred, None
+            return job
 
-        return self.call(send)
+    def hand_back(self, job_id: int) -> bool:
+        """Release a job held but not started, with its priority unchanged: no attempt is spent."""
+        info = self.stats_job(job_id)
+        return info is not None and self.release(job_id, info["pri"], 0)
 
     def reserve_job(self, job_id: int) -> Job | None:
         """Claim a job by id; None when it is gone or someone else holds it (the loser of a race)."""
@@ -236,10 +232,12 @@ class Connection:
         return self._done(lambda c: c.kick_job(job_id))
 
     def stats_job(self, job_id: int) -> StatsJob | None:
-        return self.call_if_found(lambda c: c.stats_job(job_id))
+        stats: StatsJob | None = self.call(lambda c: pipelined.stats_of(c, b"stats-job %d" % job_id))
+        return stats
 
     def stats_tube(self, tube: str) -> StatsTube | None:
-        return self.call_if_found(lambda c: c.stats_tube(tube))
+        stats: StatsTube | None = self.call(lambda c: pipelined.stats_of(c, b"stats-tube " + tube.encode("ascii")))
+        return stats
 
     def stats(self) -> Stats:
         return self.call(lambda c: c.stats())
@@ -257,39 +255,6 @@ class Connection:
             peeks = {"ready": greenstalk.Client.peek_ready, "delayed": greenstalk.Client.peek_delayed,
                      "buried": greenstalk.Client.peek_buried}
             return self.call_if_found(peeks[state])
-
-
-class Pipeline:
-    """greenstalk's own framing for commands we write ourselves.
-
-    These are greenstalk's private members (``_sock``, ``_reader``, ``_read_chunk``, ``_parse_response``,
-    ``_parse_stats``), all here and nowhere else; pyproject.toml pins greenstalk to the 2.1 series they
-    are read from.
-    """
-
-    def __init__(self, client: greenstalk.Client[bytes]) -> None:
-        self.client = client
-
-    def send(self, data: bytes) -> None:
-        self.client._sock.sendall(data)
-
-    def reply(self, expected: bytes) -> list[bytes]:
-        """The values of a reply line; greenstalk's reply table raises the error a status stands for."""
-        return greenstalk._parse_response(self.client._reader.readline(), expected)
-
-    def chunk(self, size: int) -> bytes:
-        return self.client._read_chunk(size)
-
-    def tube_stats(self, size: int) -> StatsTube:
-        return cast(StatsTube, greenstalk._parse_stats(self.chunk(size)))
-
-
-def still_working(tube: str) -> StatsTube:
-    """Stands for the stats of a tube known to still hold work (one pending, one ready job)."""
-    return {"name": tube, "current-jobs-urgent": 0, "current-jobs-ready": 1, "current-jobs-reserved": 0,
-            "current-jobs-delayed": 0, "current-jobs-buried": 0, "total-jobs": 1, "current-using": 0,
-            "current-waiting": 0, "current-watching": 0, "pause": 0, "cmd-delete": 0, "cmd-pause-tube": 0,
-            "pause-time-left": 0}
 
 
 def pending(tube_stats: StatsTube | None) -> int:

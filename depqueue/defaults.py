@@ -43,6 +43,12 @@ WATCH_REFRESH = 5.0
 #: Seconds a reserve waits before the worker checks for shutdown and refreshes its watch list.
 RESERVE_TIMEOUT = 1
 
+#: Read-ahead (ahead.py): a worker holds the next job reserved while it runs one only after a dependency
+#: that ran for less than READ_AHEAD_BELOW seconds, where the round trip it saves is a real share of the
+#: job's cost; the heartbeat hands the held job back once the current one has run READ_AHEAD_HOLD
+#: seconds (well inside the shortest TTR, 1 s).
+READ_AHEAD_BELOW = 0.01
+READ_AHEAD_HOLD = 0.5
 #: Seconds a draining worker (SIGTERM) lets its current job run before handing it back.
 GRACE_PERIOD = 25.0
 

@@ -106,37 +106,38 @@ def decode(data: bytes) -> Envelope:
     return envelope_from_record(decode_record(data))
 
 
+#: The optional fields of a job body: their JSON types, and whether null is allowed. Types are matched
+#: exactly, as json.loads makes them, so true is no int; only tolerate_failed_deps may be a bool.
+_CHECKS: tuple[tuple[str, tuple[type, ...], bool], ...] = (
+    ("batch", (str,), False),
+    ("priority", (int,), False),
+    ("attempts", (int,), False),
+    ("backoff", (int, float), False),
+    ("ttr", (int,), False),
+    ("time_limit", (int, float), True),
+    ("tolerate_failed_deps", (bool,), False),
+    ("submitted", (int, float), False),
+    ("parent", (int,), True),
+    ("parent_tube", (str,), True),
+)
+
+
 def envelope_from_record(record: dict[str, Any]) -> Envelope:
     if record.get("type") not in JOB_TYPES:
         raise MalformedJob(f"body type {record.get('type')!r} is a record, not a job")
     params = record.get("params")
-    if not isinstance(params, list) or not params or not all(isinstance(p, str) for p in params):
+    if type(params) is not list or not params or any(type(p) is not str for p in params):
         raise MalformedJob("params must be a non-empty list of strings")
-    checks: list[tuple[str, tuple[type, ...], bool]] = [
-        ("batch", (str,), False),
-        ("priority", (int,), False),
-        ("attempts", (int,), False),
-        ("backoff", (int, float), False),
-        ("ttr", (int,), False),
-        ("time_limit", (int, float), True),
-        ("tolerate_failed_deps", (bool,), False),
-        ("submitted", (int, float), False),
-        ("parent", (int,), True),
-        ("parent_tube", (str,), True),
-    ]
     values: dict[str, Any] = {}
-    for name, types, nullable in checks:
-        if name not in record:
+    for name, types, nullable in _CHECKS:
+        value = record.get(name, record)  # the record itself stands for "absent"
+        if value is record or (value is None and nullable):
             continue
-        value = record[name]
-        if value is None and nullable:
-            continue
-        # bool is an int in Python; only tolerate_failed_deps may be one.
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        if type(value) not in types:
             raise MalformedJob(f"{name} must be {' or '.join(t.__name__ for t in types)}, "
                                f"not {type(value).__name__}")
         values[name] = value
-    envelope = Envelope(params=list(params), type=record["type"], **values)
+    envelope = Envelope(params=params, type=record["type"], **values)
     check_limits(envelope)
     try:  # names become tube names: a bad one must be refused here, not when a record is written
         tubes.check_batch(envelope.batch)

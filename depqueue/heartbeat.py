@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 from depqueue import defaults
+from depqueue.ahead import AheadSlot
 from depqueue.connection import Connection
 from depqueue.errors import BeanstalkdUnreachable
 
@@ -38,8 +39,11 @@ class Held:
 class Heartbeat:
     """One daemon thread per worker process."""
 
-    def __init__(self, conn: Connection, grace_period: float = defaults.GRACE_PERIOD, tick: float = 0.2) -> None:
+    def __init__(self, conn: Connection, grace_period: float = defaults.GRACE_PERIOD, tick: float = 0.2,
+                 ahead: AheadSlot | None = None) -> None:
         self.conn = conn
+        #: The job held ahead of the current one (ahead.py): handed back when the current one runs long.
+        self.ahead = ahead or AheadSlot(conn)
         self.grace_period = grace_period
         self.tick = tick
         self._held: Held | None = None
@@ -78,8 +82,11 @@ class Heartbeat:
                 with self._lock:
                     if self._held is held:  # the main thread has not finished with it meanwhile
                         self._hand_back(held)
+            if now - held.started > defaults.READ_AHEAD_HOLD and self.ahead.holding:
+                self.ahead.give_back()
             if held.hard_deadline is not None and now > held.hard_deadline:
                 log.error("job %d ignored its time limit; exiting so it is handed on", held.job_id)
+                self.ahead.give_back()
                 os._exit(EXIT_TIME_LIMIT)
             if now - max(last_touch, held.started) >= max(held.ttr / 3.0, 0.5):
                 # If the connection is gone the main thread finds out and reconnects; the job comes back.
@@ -89,6 +96,7 @@ class Heartbeat:
 
     def _hand_back(self, held: Held) -> None:
         """Release the job unchanged (no failed attempt) and end the process: nothing half-done is lost."""
+        self.ahead.give_back()
         try:
             self.conn.release(held.job_id, held.priority, 0)
             log.warning("job %d handed back on shutdown", held.job_id)

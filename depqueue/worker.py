@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from depqueue import defaults, tubes
+from depqueue.ahead import AheadSlot
 from depqueue.attempts import Attempt, Attempts
 from depqueue.compat import LegacyGuard, legacy_params
 from depqueue.connection import Connection, Job, StatsJob, pending
@@ -57,18 +58,21 @@ class Worker:
         self.tube = queue.tube
         self.settings = settings or WorkerSettings()
         self.hooks = hooks or WorkerHooks()
-        self.heartbeat = Heartbeat(queue.conn, self.settings.grace_period)
+        #: The job held reserved ahead of the one running, while jobs are short (ahead.py).
+        self.ahead = AheadSlot(queue.conn)
+        self.heartbeat = Heartbeat(queue.conn, self.settings.grace_period, ahead=self.ahead)
         self.stopping = False
         self.next_sweep = 0.0
-        #: The next job, reserved in the same round trip as the last dependency's delete.
-        self.prefetched: Job | None = None
+        #: The next job, reserved in the same round trip as the last dependency's delete, with its stats
+        #: when they came in that round trip too.
+        self.prefetched: tuple[Job, StatsJob | None] | None = None
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.watch = DepTubeWatch(queue.conn, self.tube, self.settings.max_watched_dep_tubes,
                                   self.settings.watch_refresh)
         attempts = Attempts(queue.conn, self.heartbeat, self.hooks)
         self.parents = ParentRunner(queue, attempts, self.watch, run_job_callback, add_job_deps_callback,
                                     self.settings.sweep_interval, self.name)
-        self.dependencies = DependencyRunner(queue, attempts, self.watch, run_job_callback)
+        self.dependencies = DependencyRunner(queue, attempts, self.watch, run_job_callback, self.ahead)
         #: Pauses this worker while the original wndchrm-queue's workers share the tube, and converts their
         #: bodies (see compat.py); never on a queue that requires signed jobs, since theirs are unsigned.
         self.legacy = LegacyGuard(queue.conn, self.tube, converts=getattr(queue, "signer", None) is None)
@@ -90,7 +94,8 @@ class Worker:
             try:
                 if time.monotonic() >= self.watch.next_refresh:
                     self.watch.refresh()
-                job, self.prefetched = self.prefetched, None
+                job, stats = self.prefetched or (self.ahead.take(), None)
+                self.prefetched = None
                 if job is None and self.legacy.blocked():
                     self._sleep(1.0)
                     continue
@@ -100,29 +105,37 @@ class Worker:
                 if job is None:
                     self._idle()
                 elif self.stopping:
-                    self._hand_back(job.id)
+                    self.conn.hand_back(job.id)
                 else:
-                    self._handle_with_claims(job)
+                    self._handle_with_claims(job, stats)
             except BeanstalkdUnreachable as exc:
                 self.heartbeat.drop()
-                self.prefetched = None  # it went back to the queue with the connection
+                self.prefetched = None  # they went back to the queue with the connection
+                self.ahead.forget()
                 log.warning("%s; reconnecting in %.1fs", exc, wait)
                 self._sleep(wait)
                 wait = min(wait * 2, self.settings.max_reconnect_wait)
                 self.watch.refresh_soon()
+        self._hand_back_held()
         self.hooks.on_worker_exit()
         self.queue.close()
         return EXIT_OK
+
+    def _hand_back_held(self) -> None:
+        """On the way out: jobs reserved but not started go back unspent (a closing connection would
+        return them counted as crashed). A stop may come while a job runs, after its successor was read."""
+        held, self.prefetched = self.prefetched, None
+        try:
+            if held is not None:
+                self.conn.hand_back(held[0].id)
+            self.ahead.give_back()
+        except BeanstalkdUnreachable:
+            pass  # they went back with the connection
 
     def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
         while not self.stopping and time.monotonic() < end:
             time.sleep(min(0.1, seconds))
-
-    def _hand_back(self, job_id: int) -> None:
-        info = self.conn.stats_job(job_id)
-        if info is not None:
-            self.conn.release(job_id, info["pri"], 0)
 
     def _idle(self) -> None:
         self.watch.refresh_all_soon()
@@ -153,17 +166,18 @@ class Worker:
                 yield job
 
     # -- dispatch -------------------------------------------------------------------------------------
-    def _handle_with_claims(self, job: Job) -> None:
-        """Handle ``job``, then each parent its end claimed (a fan-in), in turn."""
+    def _handle_with_claims(self, job: Job, stats: StatsJob | None = None) -> None:
+        """Handle ``job`` (``stats``: its stats, when read already), then each parent its end claimed (a
+        fan-in), in turn."""
         next_job: Job | None = job
         while next_job is not None:
-            next_job = self._handle_safely(next_job)
+            next_job, stats = self._handle_safely(next_job, stats), None
 
-    def _handle_safely(self, job: Job) -> Job | None:
+    def _handle_safely(self, job: Job, stats: StatsJob | None) -> Job | None:
         """A failure of the queue's own code on one job sets that job aside instead of killing the worker,
         which would bring the job straight back to the next worker in a loop."""
         try:
-            return self._handle(job)
+            return self._handle(job, stats)
         except BeanstalkdUnreachable:
             raise
         except Exception as exc:
@@ -186,9 +200,13 @@ class Worker:
             with contextlib.suppress(Exception):
                 self._set_aside(job, info, reason)
 
-    def _handle(self, job: Job) -> Job | None:
+    def _handle(self, job: Job, stats: StatsJob | None) -> Job | None:
         """Route one reserved job; returns a parent claimed on the way, for the loop to handle next."""
-        stats = self.conn.stats_job(job.id)
+        if stats is None:  # its stats, and the next job reserved ahead when jobs are short (ahead.py)
+            read_ahead = self.dependencies.short and not self.stopping and not self.ahead.holding
+            stats, ahead = self.conn.stats_and_reserve(job.id, reserve=read_ahead)
+            if ahead is not None:
+                self.ahead.put(ahead)
         if stats is None:
             return None
         tube = stats["tube"]
@@ -211,9 +229,12 @@ class Worker:
         except MalformedJob as exc:
             return self._set_aside(job, stats, str(exc))
         attempt = Attempt(job, envelope, stats)
+        if attempt.crashes and self.ahead.holding:  # it may crash again: let it cost no other job an attempt
+            self.ahead.give_back()
         if envelope.type == "job":
             return self.parents.handle(attempt)
-        claimed, self.prefetched = self.dependencies.handle(attempt, prefetch=not self.stopping)
+        claimed, following, following_stats = self.dependencies.handle(attempt, prefetch=not self.stopping)
+        self.prefetched = (following, following_stats) if following is not None else None
         return claimed
 
     def _set_aside(self, job: Job, stats: StatsJob, reason: str) -> Job | None:
