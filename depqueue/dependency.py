@@ -16,6 +16,7 @@ from depqueue.ahead import AheadSlot
 from depqueue.attempts import Attempt, Attempts
 from depqueue.connection import Job, StatsJob, pending
 from depqueue.envelope import describe
+from depqueue.logs import info_line
 from depqueue.parent import RunCallback, claim_if_drained, fan_in
 from depqueue.queue import DepQueue
 from depqueue.records import DepFailure, put_record
@@ -54,8 +55,8 @@ class DependencyRunner:
         if attempt.number > envelope.attempts:  # exhausted
             reason = attempt.out_of_attempts("running it")
             return NextJobs(self.fail(job.id, envelope.params, parent, dep_tube, reason))
-        log.info("dep %d of parent %d started, attempt %d/%d: %s", job.id, parent, attempt.number,
-                 envelope.attempts, describe(envelope.params))
+        info_line(log, f"dep {job.id} of parent {parent} started, attempt {attempt.number}/{envelope.attempts}: "
+                       f"{describe(envelope.params)}")
         result = self.attempts.run(attempt, lambda: self.run_job(self.queue, job.id, envelope.params))
         # Read ahead after short dependencies only, and never for a job with one attempt: a held job whose
         # worker dies comes back counted as crashed (ahead.py), and its siblings share its attempts.

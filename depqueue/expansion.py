@@ -8,9 +8,10 @@ expanded sends the dependencies in pipelined batches instead of one round trip e
 from __future__ import annotations
 
 from depqueue.connection import Connection
-from depqueue.envelope import Envelope
-from depqueue.errors import MalformedJob
+from depqueue.envelope import Envelope, encode_params, encoded_around_params
+from depqueue.errors import JobTooBig, MalformedJob
 from depqueue.queue import DepQueue
+from depqueue.signing import SIGNATURE_BYTES
 
 #: Dependencies sent to beanstalkd in one write during an expansion.
 PUT_BATCH = 256
@@ -26,8 +27,12 @@ class ExpandingQueue(DepQueue):
         self.parent = parent
         self.envelope = envelope
         self.expanding_tube = dep_tube
-        #: Every dependency body shares the parent's fields; only ``params`` differs.
-        self.template = envelope.for_dependency(["-"], parent, queue.tube).to_dict()
+        #: Every dependency body shares the parent's fields; only ``params`` differs. So a body is the
+        #: template's encoding with the params' own encoding spliced in: the same bytes as encoding the
+        #: whole record, at a fraction of the cost (checked by the envelope tests).
+        self.before, self.after = encoded_around_params(envelope.for_dependency(["-"], parent, queue.tube))
+        self.max_params = self.max_job_size - len(self.before) - len(self.after) - (
+            SIGNATURE_BYTES if self.signer is not None else 0)
         self.count = 0
         self.buffer: list[bytes] = []
 
@@ -54,7 +59,13 @@ class ExpandingQueue(DepQueue):
         params = [str(p) for p in params]
         if not params:
             raise MalformedJob("a dependency's params must not be empty")
-        self.buffer.append(self.encode({**self.template, "params": params}))
+        encoded = encode_params(params)
+        if len(encoded) > self.max_params:
+            raise JobTooBig(f"job body is {len(encoded) + len(self.before) + len(self.after)} bytes, over "
+                            f"beanstalkd's max job size of {self.max_job_size} bytes (start beanstalkd with "
+                            "a larger -z, or pass fewer or shorter arguments)")
+        body = self.before + encoded + self.after
+        self.buffer.append(body if self.signer is None else self.signer.sign(body))
         self.count += 1
         if len(self.buffer) >= PUT_BATCH:
             self.flush()

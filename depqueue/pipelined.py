@@ -157,8 +157,18 @@ def finish(client: greenstalk.Client[bytes], job_id: int, tube: str, stats_of: i
 
 
 def still_working(tube: str) -> StatsTube:
-    """Stands for the stats of a tube known to still hold work (one pending, one ready job)."""
-    return {"name": tube, "current-jobs-urgent": 0, "current-jobs-ready": 1, "current-jobs-reserved": 0,
+    """Stands for the stats of a tube known to still hold work (one pending, one ready job). Read only: the
+    same dict serves every finish in that tube."""
+    stats = _STILL_WORKING.get(tube)
+    if stats is None:
+        if len(_STILL_WORKING) > 1000:
+            _STILL_WORKING.clear()
+        stats = _STILL_WORKING[tube] = {
+            "name": tube, "current-jobs-urgent": 0, "current-jobs-ready": 1, "current-jobs-reserved": 0,
             "current-jobs-delayed": 0, "current-jobs-buried": 0, "total-jobs": 1, "current-using": 0,
             "current-waiting": 0, "current-watching": 0, "pause": 0, "cmd-delete": 0, "cmd-pause-tube": 0,
             "pause-time-left": 0}
+    return stats
+
+
+_STILL_WORKING: dict[str, StatsTube] = {}

@@ -6,6 +6,7 @@ rest is new. A DepQueue takes its settings as arguments; entry points read confi
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import time
@@ -228,7 +229,7 @@ class DepQueue:
                     raise MalformedJob(f"job {new_id} set aside is no longer buried")
             else:
                 envelope = envelope_from_record(body.get("envelope") or {})
-                new_id = self.submit(Envelope(**{**envelope.__dict__, "submitted": time.time()}))
+                new_id = self.submit(dataclasses.replace(envelope, submitted=time.time()))
         except (MalformedJob, KeyError, TypeError, ValueError):
             conn.release(record_id, 0)
             raise

@@ -28,6 +28,7 @@ from depqueue.envelope import decode_record, envelope_from_record, shorten
 from depqueue.errors import BeanstalkdUnreachable, MalformedJob
 from depqueue.heartbeat import EXIT_OK, Heartbeat
 from depqueue.hooks import WorkerHooks
+from depqueue.known_bodies import KnownBodies
 from depqueue.parent import DepsCallback, Ending, HeldParent, ParentRunner, RunCallback, fan_in
 from depqueue.queue import DepQueue
 from depqueue.records import RECORD_PRIORITY, FailedJob, purge, put_record
@@ -75,6 +76,7 @@ class Worker:
         self.dependencies = DependencyRunner(queue, attempts, self.watch, run_job_callback, self.ahead)
         #: Pauses this worker while the original wndchrm-queue's workers share the tube, and converts their
         #: bodies (see compat.py); never on a queue that requires signed jobs, since theirs are unsigned.
+        self.known = KnownBodies()
         self.legacy = LegacyGuard(queue.conn, self.tube, converts=getattr(queue, "signer", None) is None)
 
     @property
@@ -214,14 +216,19 @@ class Worker:
         if params is not None and self.legacy.take_over(job, tube, params):  # the original's argv: cut-over
             return None
         try:
-            record = decode_record(job.body)
-            if record["type"] == "manifest" and tube.startswith(f"{self.tube}-deps-"):
-                # Caught between its put and its bury: finish the expander's work for it.
-                self.conn.bury(job.id, RECORD_PRIORITY)
-                return fan_in(self.conn, tubes.parent_of(self.tube, tube) or 0, tube)
-            if self.queue.signer is not None:
+            envelope = self.known.envelope(job.body)  # a sibling of a body checked in full: params only
+            if envelope is None:
+                record = decode_record(job.body)
+                if record["type"] == "manifest" and tube.startswith(f"{self.tube}-deps-"):
+                    # Caught between its put and its bury: finish the expander's work for it.
+                    self.conn.bury(job.id, RECORD_PRIORITY)
+                    return fan_in(self.conn, tubes.parent_of(self.tube, tube) or 0, tube)
+                if self.queue.signer is not None:
+                    self.queue.signer.verify(job.body)
+                envelope = envelope_from_record(record)
+                self.known.remember(job.body, envelope)
+            elif self.queue.signer is not None:
                 self.queue.signer.verify(job.body)
-            envelope = envelope_from_record(record)
             if envelope.type == "job" and tube != self.tube:
                 raise MalformedJob(f"a parent job does not belong in tube {tube}")
             if envelope.type == "dep" and tube != tubes.deps(self.tube, envelope.parent or 0):

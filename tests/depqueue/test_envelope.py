@@ -6,8 +6,13 @@ import json
 
 import pytest
 
+from depqueue import DepQueue
 from depqueue.envelope import Envelope, decode, encode_record
 from depqueue.errors import JobTooBig, MalformedJob
+from depqueue.expansion import ExpandingQueue
+from depqueue.known_bodies import KnownBodies
+from depqueue.signing import Signer
+from testkit.beanstalkd import Beanstalkd
 
 
 def test_round_trip_and_dependency_inherits_policy() -> None:
@@ -37,3 +42,65 @@ def test_malformed_envelopes_name_the_problem(body: dict[str, object], reason: s
 def test_size_is_checked_against_the_server_limit() -> None:
     with pytest.raises(JobTooBig, match="max job size of 100 bytes"):
         encode_record({"v": 1, "params": ["x" * 200]}, max_size=100)
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_an_expansion_writes_each_dependency_as_the_whole_record_would_encode(
+        beanstalkd: Beanstalkd, signed: bool) -> None:
+    """The expander splices each dependency's params into its parent's encoded template (for speed): the
+    bytes must be those of encoding the whole record, for any argv, and the size limit must still hold."""
+    signer = Signer([b"s" * 32]) if signed else None
+    queue = DepQueue(port=beanstalkd.port, tube="t", signer=signer)
+    parent = Envelope(params=["demo"], batch="b", priority=7, attempts=4, ttr=9, time_limit=3.5)
+    expanding = ExpandingQueue(queue, 12, parent, "t-deps-12")
+    argvs = [["demo", "write", "x"], ["é", "\"quoted\"", "back\\slash", "tab\t", "\u2028"], ["params", "-"]]
+    for argv in argvs:
+        expanding.add_dependent_job("t-deps-12", argv)
+    for argv, body in zip(argvs, expanding.buffer, strict=True):
+        record = json.loads(body)
+        record.pop("sig", None)
+        assert body == queue.encode(record)  # the bytes of encoding the whole record (signature included)
+        expected = parent.for_dependency(argv, 12, "t").to_dict()
+        assert list(record) == list(expected)
+        assert {**record, "submitted": 0} == {**expected, "submitted": 0}
+        assert decode(body).params == argv
+    with pytest.raises(JobTooBig, match="max job size"):
+        expanding.add_dependent_job("t-deps-12", ["x" * 70000])
+    queue.close()
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_a_body_shaped_like_one_checked_before_gets_the_same_envelope(signed: bool) -> None:
+    """KnownBodies parses only the params of a sibling dependency: what it returns must be what the full
+    decode returns, and anything it cannot vouch for must go to the full decode (None)."""
+    signer = Signer([b"s" * 32]) if signed else None
+    parent = Envelope(params=["demo"], batch="b", priority=7, attempts=4, ttr=9, time_limit=3.5)
+
+    def body(argv: list[str]) -> bytes:
+        data = encode_record(parent.for_dependency(argv, 12, "t").to_dict() | {"submitted": 5.0})
+        return signer.sign(data) if signer else data
+
+    known = KnownBodies()
+    first = body(["demo", "write", "a"])
+    assert known.envelope(first) is None  # nothing known yet
+    known.remember(first, decode(first))
+    for argv in (["demo", "write", "b"], ["é", "[\"]", "a,\"sig\":x", "\u2028"], ["x"] * 300):
+        sibling = body(argv)
+        assert known.envelope(sibling) == decode(sibling)
+    other_parent = encode_record(parent.for_dependency(["demo"], 13, "t").to_dict() | {"submitted": 5.0})
+    assert known.envelope(other_parent) is None
+    text = body(["demo"]).decode()
+    for bad in (text.replace('["demo"]', '[]', 1), text.replace('["demo"]', '["demo",1]', 1),
+                text.replace('["demo"]', '"demo"', 1), text.replace('["demo"]', '["demo"', 1)):
+        assert known.envelope(bad.encode()) is None, bad
+    assert known.envelope(b'{"v":1,"params":["\xff"]' + first[len('{"v":1,"params":["demo","write","a"]'):]) is None
+
+
+def test_a_body_whose_params_appear_twice_is_never_taken_as_a_known_shape() -> None:
+    known = KnownBodies()
+    body = b'{"v":1,"params":["a"],"type":"job","params":["b"]}'
+    envelope = decode(body)
+    assert envelope.params == ["b"]  # JSON's last one wins
+    known.remember(body, envelope)
+    assert known.envelope(body) is None
+    assert known.envelope(b'{"v":1,"params":["c"],"type":"job","params":["b"]}') is None
