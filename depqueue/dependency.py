@@ -55,8 +55,9 @@ class DependencyRunner:
         if attempt.number > envelope.attempts:  # exhausted
             reason = attempt.out_of_attempts("running it")
             return NextJobs(self.fail(job.id, envelope.params, parent, dep_tube, reason))
+        # The start line is held back briefly while dependencies are short (logs.info_line).
         info_line(log, f"dep {job.id} of parent {parent} started, attempt {attempt.number}/{envelope.attempts}: "
-                       f"{describe(envelope.params)}")
+                       f"{describe(envelope.params)}", hold=self.short)
         result = self.attempts.run(attempt, lambda: self.run_job(self.queue, job.id, envelope.params))
         # Read ahead after short dependencies only, and never for a job with one attempt: a held job whose
         # worker dies comes back counted as crashed (ahead.py), and its siblings share its attempts.

@@ -7,7 +7,8 @@ Every body is a JSON object with ``"v": 1`` and a ``"type"``:
 - ``manifest``: buried in a parent's dependency tube once expansion is complete (its dependency count);
 - ``depfail``: a dependency that ran out of attempts, kept for its parent in ``<tube>-depfail-<id>``;
 - ``outcome``: the end of a parent, in ``<tube>-outcomes-<batch>`` for the submitter to collect;
-- ``failed``: a failed parent or a job set aside, in ``<tube>-failed`` for listing and retry.
+- ``failed``: a failed parent or a job set aside, in ``<tube>-failed`` for listing and retry;
+- ``wake``: put in ``<tube>-wake`` by an expander for each idle worker, to look at its new dependency tube.
 
 Image data never travels here, only argv strings.
 """
@@ -24,7 +25,7 @@ from depqueue.errors import JobTooBig, MalformedJob
 
 VERSION = 1
 JOB_TYPES = ("job", "dep")
-RECORD_TYPES = ("manifest", "depfail", "outcome", "failed")
+RECORD_TYPES = ("manifest", "depfail", "outcome", "failed", "wake")
 
 
 @dataclass(slots=True)

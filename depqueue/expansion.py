@@ -7,14 +7,18 @@ expanded sends the dependencies in pipelined batches instead of one round trip e
 
 from __future__ import annotations
 
+from depqueue import tubes
 from depqueue.connection import Connection
 from depqueue.envelope import Envelope, encode_params, encoded_around_params
 from depqueue.errors import JobTooBig, MalformedJob
 from depqueue.queue import DepQueue
+from depqueue.records import RECORD_TTR
 from depqueue.signing import SIGNATURE_BYTES
 
 #: Dependencies sent to beanstalkd in one write during an expansion.
 PUT_BATCH = 256
+#: The body of a wake record (envelope.py).
+WAKE = b'{"v":1,"type":"wake"}'
 
 
 class ExpandingQueue(DepQueue):
@@ -35,6 +39,7 @@ class ExpandingQueue(DepQueue):
             SIGNATURE_BYTES if self.signer is not None else 0)
         self.count = 0
         self.buffer: list[bytes] = []
+        self.woken = False
 
     @property
     def conn(self) -> Connection:
@@ -71,7 +76,24 @@ class ExpandingQueue(DepQueue):
             self.flush()
 
     def flush(self) -> None:
-        """Send the buffered dependencies."""
+        """Send the buffered dependencies; after the first ones, wake idle workers to take them."""
         if self.buffer:
             bodies, self.buffer = self.buffer, []
             self.conn.put_many(self.expanding_tube, bodies, self.envelope.wire_priority, self.envelope.ttr)
+            if not self.woken:
+                self.woken = True
+                wake_idle_workers(self.conn, self.tube, len(bodies) - 1)
+
+
+def wake_idle_workers(conn: Connection, tube: str, most: int) -> None:
+    """Wake up to ``most`` workers blocked in ``reserve`` so they look at the new dependency tube at once.
+
+    An idle worker reserves with a timeout (RESERVE_TIMEOUT) on the tubes it watched when it went idle;
+    the new tube did not exist then. Each wake record is handed to one waiting worker, which deletes it
+    and refreshes its watch list (worker.py); one left over, if a worker stopped waiting meanwhile, is
+    taken and deleted the same way by the next worker to reserve.
+    """
+    stats = conn.stats_tube(tubes.wake(tube))
+    waiting = min(most, stats["current-waiting"] if stats else 0)
+    if waiting > 0:
+        conn.put_many(tubes.wake(tube), [WAKE] * waiting, 0, RECORD_TTR)

@@ -18,6 +18,7 @@ from depqueue import defaults
 from depqueue.ahead import AheadSlot
 from depqueue.connection import Connection
 from depqueue.errors import BeanstalkdUnreachable
+from depqueue.logs import flush_held_lines
 
 log = logging.getLogger("depqueue.worker")
 
@@ -72,6 +73,7 @@ class Heartbeat:
         last_touch = time.monotonic()
         while True:
             time.sleep(self.tick)
+            flush_held_lines(if_due=True)
             with self._lock:
                 held = self._held
             if held is None:
@@ -87,6 +89,7 @@ class Heartbeat:
             if held.hard_deadline is not None and now > held.hard_deadline:
                 log.error("job %d ignored its time limit; exiting so it is handed on", held.job_id)
                 self.ahead.give_back()
+                flush_held_lines()
                 os._exit(EXIT_TIME_LIMIT)
             if now - max(last_touch, held.started) >= max(held.ttr / 3.0, 0.5):
                 # If the connection is gone the main thread finds out and reconnects; the job comes back.
@@ -102,4 +105,5 @@ class Heartbeat:
             log.warning("job %d handed back on shutdown", held.job_id)
         except BeanstalkdUnreachable:
             log.warning("job %d returns to the queue as the connection closes", held.job_id)
+        flush_held_lines()
         os._exit(EXIT_HANDED_BACK)

@@ -44,6 +44,12 @@ class LineFormatter(logging.Formatter):
         return f"{self._date},{msecs:03d} {level} [{pid if pid is not None else _pid[0]}] {name}: {message}"
 
 
+#: Start lines of short jobs held back (info_line's ``hold``) are written with the next line that is not,
+#: or once this many are held, or once the oldest is this old (the heartbeat thread looks every tick).
+HOLD_LINES = 256
+HOLD_SECONDS = 0.1
+
+
 class AppendHandler(logging.Handler):
     """Writes each record as one line with one ``write`` on a file descriptor (a log file opened for
     appending, or standard error)."""
@@ -52,6 +58,8 @@ class AppendHandler(logging.Handler):
         super().__init__()
         self.fd = fd
         self.close_fd = close_fd
+        self._held: list[str] = []
+        self._held_since = 0.0
 
     @classmethod
     def to_file(cls, path: str) -> AppendHandler:
@@ -64,23 +72,55 @@ class AppendHandler(logging.Handler):
             self.handleError(record)
 
     def write(self, line: str) -> None:
+        if self._held:
+            with self.lock:  # type: ignore[union-attr]  # made by Handler.__init__
+                line, self._held = "\n".join([*self._held, line]), []
         data = (line + "\n").encode("utf-8", "backslashreplace")
         while data:  # a pipe may take a long line in parts
             data = data[os.write(self.fd, data):]
 
+    def hold(self, line: str) -> None:
+        """Keep ``line`` to write with later ones (HOLD_LINES, HOLD_SECONDS)."""
+        now = time.monotonic()
+        with self.lock:  # type: ignore[union-attr]
+            if not self._held:
+                self._held_since = now
+            self._held.append(line)
+            due = len(self._held) >= HOLD_LINES or now - self._held_since >= HOLD_SECONDS
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the held lines, if any."""
+        if self._held:
+            with self.lock:  # type: ignore[union-attr]
+                held, self._held = self._held, []
+            if held:
+                self.write("\n".join(held))
+
+    def flush_if_due(self) -> None:
+        if self._held and time.monotonic() - self._held_since >= HOLD_SECONDS:
+            self.flush()
+
     def close(self) -> None:
+        self.flush()
         if self.close_fd and self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
         super().close()
 
 
-def info_line(logger: logging.Logger, message: str) -> None:
+def info_line(logger: logging.Logger, message: str, hold: bool = False) -> None:
     """``logger.info(message)`` for the line a worker writes for every job it starts, at a third of the cost.
 
     When the line would go only to setup_logging's own handler (no other handler, no filter, on the way up
     from ``logger`` to the root), it is formatted and written here without a LogRecord and the logging
     machinery around it; the text is LineFormatter's either way. Any other configuration gets logger.info.
+
+    With ``hold`` (a worker running jobs of a few milliseconds) the line is written within HOLD_SECONDS,
+    together with its neighbours, instead of by a write of its own. The cost: a worker killed outright
+    loses up to HOLD_SECONDS of such lines (the job it was running still shows: its next start line
+    counts the attempt the crash cost, and its failure record names the crashes).
     """
     if not logger.isEnabledFor(logging.INFO):
         return
@@ -89,9 +129,23 @@ def info_line(logger: logging.Logger, message: str) -> None:
         logger.info("%s", message)
         return
     try:
-        handler.write(cast(LineFormatter, handler.formatter).line(time.time(), "INFO", logger.name, message))
+        line = cast(LineFormatter, handler.formatter).line(time.time(), "INFO", logger.name, message)
+        if hold:
+            handler.hold(line)
+        else:
+            handler.write(line)
     except Exception:
         logger.info("%s", message)
+
+
+def flush_held_lines(if_due: bool = False) -> None:
+    """Write the lines info_line held back (all of them, or only when HOLD_SECONDS have passed)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, AppendHandler):
+            if if_due:
+                handler.flush_if_due()
+            else:
+                handler.flush()
 
 
 def _only_handler(logger: logging.Logger) -> AppendHandler | None:

@@ -42,6 +42,12 @@ def failed(tube: str) -> str:
     return f"{tube}-failed"
 
 
+def wake(tube: str) -> str:
+    """Where an expander wakes idle workers (blocked in ``reserve``) to watch a new dependency tube: every
+    worker watches it, and beanstalkd hands each record put there to one waiting worker."""
+    return f"{tube}-wake"
+
+
 def parent_of(tube: str, dep_tube: str) -> int | None:
     """The parent id in ``<tube>-deps-<id>``, or None when the name is not a dependency tube of ``tube``."""
     prefix = f"{tube}-deps-"

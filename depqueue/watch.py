@@ -1,4 +1,4 @@
-"""Which dependency tubes a worker watches besides its main tube.
+"""Which dependency tubes a worker watches besides its main tube (and the wake tube, see expansion.py).
 
 beanstalkd serves the best priority first and, at equal priority, the lowest job id: the earlier
 parent's dependencies. Watching the tubes of the most urgent, oldest parents with work ready keeps
@@ -66,7 +66,7 @@ class DepTubeWatch:
             if info is not None and info["current-jobs-ready"] > 0:
                 chosen.append(name)
         self.drained.clear()
-        self.conn.watch_only([self.tube, *chosen])
+        self.conn.watch_only([self.tube, tubes.wake(self.tube), *chosen])
 
     def _candidates(self) -> list[tuple[int, int, str]]:
         """(priority, parent, tube) of every dependency tube with a ready job seen at least once."""

@@ -29,6 +29,7 @@ from depqueue.errors import BeanstalkdUnreachable, MalformedJob
 from depqueue.heartbeat import EXIT_OK, Heartbeat
 from depqueue.hooks import WorkerHooks
 from depqueue.known_bodies import KnownBodies
+from depqueue.logs import flush_held_lines
 from depqueue.parent import DepsCallback, Ending, HeldParent, ParentRunner, RunCallback, fan_in
 from depqueue.queue import DepQueue
 from depqueue.records import RECORD_PRIORITY, FailedJob, purge, put_record
@@ -119,6 +120,7 @@ class Worker:
                 wait = min(wait * 2, self.settings.max_reconnect_wait)
                 self.watch.refresh_soon()
         self._hand_back_held()
+        flush_held_lines()
         self.hooks.on_worker_exit()
         self.queue.close()
         return EXIT_OK
@@ -219,6 +221,10 @@ class Worker:
             envelope = self.known.envelope(job.body)  # a sibling of a body checked in full: params only
             if envelope is None:
                 record = decode_record(job.body)
+                if record["type"] == "wake":  # an expander's new dependency tube (expansion.py)
+                    self.conn.delete(job.id)
+                    self.watch.refresh_soon()
+                    return None
                 if record["type"] == "manifest" and tube.startswith(f"{self.tube}-deps-"):
                     # Caught between its put and its bury: finish the expander's work for it.
                     self.conn.bury(job.id, RECORD_PRIORITY)

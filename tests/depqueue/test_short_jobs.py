@@ -1,8 +1,12 @@
-"""Read-ahead (depqueue/ahead.py): while dependencies are short, a worker holds the next one reserved.
+"""What keeps short dependencies cheap without changing what users rely on.
 
-Held jobs must never cost anything: a long job gives its held one back for others to run, a stop hands
-it back unspent, and a worker killed while holding one costs that job one attempt at most, never a job
-of one attempt.
+Read-ahead (depqueue/ahead.py): while dependencies are short, a worker holds the next one reserved. Held
+jobs must never cost anything: a long job gives its held one back for others to run, a stop hands it
+back unspent, and a worker killed while holding one costs that job one attempt at most, never a job of
+one attempt.
+
+Waking (depqueue/expansion.py): an expander wakes idle workers, so they take the new parent's
+dependencies at once instead of when their reserve times out.
 
 The workers here are forked processes running depqueue's Worker with callbacks of this file. A
 dependency's params are ``[what, index, seconds]``: ``sleep`` sleeps, ``die`` kills its own process (a
@@ -37,7 +41,7 @@ def _mark(marks: Path, text: str) -> None:
         f.write(f"{text} {os.getpid()} {time.time():.3f}\n")
 
 
-def _worker_main(port: int, log: Path, marks: Path) -> None:
+def _worker_main(port: int, log: Path, marks: Path, reserve_timeout: int) -> None:
     setup_logging(str(log))
 
     def run_job(queue: BaseQueue, job_id: int, params: list[str]) -> None:
@@ -55,7 +59,8 @@ def _worker_main(port: int, log: Path, marks: Path) -> None:
             queue.add_dependent_job(dep_tube, [what, str(i), seconds or "0"])
         return len(params) - 1
 
-    worker = Worker(DepQueue(port=port, tube=TUBE), run_job, add_deps, WorkerSettings(sweep_interval=2))
+    worker = Worker(DepQueue(port=port, tube=TUBE), run_job, add_deps,
+                    WorkerSettings(sweep_interval=2, reserve_timeout=reserve_timeout))
     signal.signal(signal.SIGTERM, lambda signum, frame: worker.request_stop())
     os._exit(worker.run())
 
@@ -66,9 +71,10 @@ class Workers:
         self.marks = tmp / "marks.txt"
         self.processes: list[multiprocessing.process.BaseProcess] = []
 
-    def start(self) -> int:
+    def start(self, reserve_timeout: int = 1) -> int:
         process = _fork.Process(target=_worker_main, daemon=True,
-                                args=(self.port, self.tmp / f"w{len(self.processes)}.log", self.marks))
+                                args=(self.port, self.tmp / f"w{len(self.processes)}.log", self.marks,
+                                      reserve_timeout))
         process.start()
         self.processes.append(process)
         return int(process.pid or 0)
@@ -161,3 +167,18 @@ def test_a_job_that_kills_its_worker_costs_its_held_neighbour_one_attempt_at_mos
         # one crash, it still ran); no other job was charged.
         second = sorted(line.rsplit(": ", 1)[1] for line in log.splitlines() if "started, attempt 2/2" in line)
         assert second == ["die 20 0", "sleep 21 0"]
+
+
+def test_an_expander_wakes_idle_workers_for_its_new_dependencies(beanstalkd: Beanstalkd, workers: Workers) -> None:
+    queue = DepQueue(port=beanstalkd.port, tube=TUBE)
+    pids = {workers.start(reserve_timeout=15), workers.start(reserve_timeout=15)}
+    # Both idle in a reserve that would not time out for 15 s, on tubes that exist before the parent.
+    wait_until(lambda: (queue.conn.stats_tube(f"{TUBE}-wake") or {}).get("current-waiting") == 2, 10,
+               "both workers to wait")
+    parent = queue.add_job(["parent", *["sleep:0.5"] * 6], batch="b")
+    began = time.monotonic()
+    assert wait_outcomes(queue, "b", [parent], timeout=14)[parent]["status"] == "succeeded"
+    # 3 s of work in 2 s or less: both workers ran dependencies from the start.
+    assert time.monotonic() - began < 2.5
+    runners = {int(w[2]) for i in range(6) for w in workers.lines("start", i)}
+    assert runners == pids
