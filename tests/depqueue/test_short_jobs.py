@@ -182,3 +182,20 @@ def test_an_expander_wakes_idle_workers_for_its_new_dependencies(beanstalkd: Bea
     assert time.monotonic() - began < 2.5
     runners = {int(w[2]) for i in range(6) for w in workers.lines("start", i)}
     assert runners == pids
+
+
+def test_short_jobs_start_lines_are_all_written_within_moments(beanstalkd: Beanstalkd, workers: Workers) -> None:
+    """Start lines of short dependencies are held and written together (logs.info_line): every one must be
+    in the log soon after, even when the worker then idles and writes nothing else."""
+    queue = DepQueue(port=beanstalkd.port, tube=TUBE)
+    parent = queue.add_job(["parent", "sleep:4", *["sleep:0"] * 200], batch="b")
+    workers.start()
+    wait_until(lambda: workers.lines("start", 0), 20, "the long dependency to start")
+    workers.start()  # runs the 200 short ones while the first worker sleeps, then idles
+    wait_until(lambda: all(workers.lines("end", i) for i in range(1, 201)), 20, "the short dependencies")
+    time.sleep(0.5)
+    assert not workers.lines("end", 0)  # the parent is still waiting: nothing else was logged meanwhile
+    second_log = (workers.tmp / "w1.log").read_text()
+    started = [line for line in second_log.splitlines() if "started, attempt 1/3" in line]
+    assert sorted(int(line.split(": ")[-1].split()[1]) for line in started) == list(range(1, 201))
+    assert wait_outcomes(queue, "b", [parent], timeout=10)[parent]["status"] == "succeeded"
