@@ -14,11 +14,22 @@ import logging
 import os
 import sys
 import time
+import weakref
 from typing import TextIO, cast
 
 #: This process's id, kept up to date across forks; records leave theirs out (see setup_logging).
 _pid = [os.getpid()]
-os.register_at_fork(after_in_child=lambda: _pid.__setitem__(0, os.getpid()))
+#: Every AppendHandler: a forked child drops the lines its parent held, which are the parent's to write.
+_handlers: weakref.WeakSet[AppendHandler] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    _pid[0] = os.getpid()
+    for handler in _handlers:
+        handler._held = []
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class LineFormatter(logging.Formatter):
@@ -60,6 +71,7 @@ class AppendHandler(logging.Handler):
         self.close_fd = close_fd
         self._held: list[str] = []
         self._held_since = 0.0
+        _handlers.add(self)
 
     @classmethod
     def to_file(cls, path: str) -> AppendHandler:
