@@ -75,9 +75,10 @@ class Worker:
         self.parents = ParentRunner(queue, attempts, self.watch, run_job_callback, add_job_deps_callback,
                                     self.settings.sweep_interval, self.name)
         self.dependencies = DependencyRunner(queue, attempts, self.watch, run_job_callback, self.ahead)
+        #: Bodies checked in full, by shape: a sibling dependency's is checked by its params (known_bodies.py).
+        self.known = KnownBodies()
         #: Pauses this worker while the original wndchrm-queue's workers share the tube, and converts their
         #: bodies (see compat.py); never on a queue that requires signed jobs, since theirs are unsigned.
-        self.known = KnownBodies()
         self.legacy = LegacyGuard(queue.conn, self.tube, converts=getattr(queue, "signer", None) is None)
 
     @property
