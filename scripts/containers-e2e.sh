@@ -10,10 +10,11 @@
 #     $WNDCHRM_CI_DIR/cache, and `docker import`s it as BASE_IMAGE;
 #  4. builds wheels of the project and all its dependencies on the host into build/wheels, so the images
 #     install from wheels with `pip --no-index` (the legacy builder, DOCKER_BUILDKIT=0);
-#  5. builds beanstalkd, worker, monitor and submitter, starts beanstalkd + 2 workers + monitor, runs the
-#     submitter on an example batch with --wait (exit 0 required), checks the monitor reports
-#     `wndchrm_queue_beanstalkd_up 1`, then scales the workers 2 -> 3 -> 1 while a batch of slow jobs
-#     runs and requires that batch to succeed too (no job lost);
+#  5. builds beanstalkd (services/beanstalkd/Dockerfile) and the submitter, monitor and worker targets of
+#     the Dockerfile, starts beanstalkd + 2 workers + monitor, runs the submitter on an example batch with
+#     --wait (exit 0 required), checks the monitor reports `wndchrm_queue_beanstalkd_up 1`, then scales
+#     the workers 2 -> 3 -> 1 while a batch of slow jobs runs and requires that batch to succeed too (no
+#     job lost);
 #  6. cuts a worker container off the stack's network (docker network disconnect) for longer than the TTR
 #     while it holds a dependency, then while it runs a parent, then for less than the TTR; each batch
 #     must still succeed (exit 0), and the cut-off worker must reach beanstalkd again by itself;
@@ -169,13 +170,19 @@ wheels --require-hashes -r requirements/worker.txt
 wheels -r requirements/worker-source.txt "setuptools>=77" wheel
 
 # -- 5. images -----------------------------------------------------------------------------------------------
-for service in beanstalkd worker monitor submitter; do
+# The Python images are targets of one Dockerfile, in the order its stages come (the legacy builder builds
+# every stage above a target): the worker's build reuses the others' stages.
+for service in beanstalkd submitter monitor worker; do
   log "building wndchrm/$service:$TAG"
   t0=$(date +%s)
   args=(--build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "PIP_INDEX_ARGS=--no-index")
-  # beanstalkd comes from Debian's apt, which only the host network reaches (no NAT without iptables).
-  [ "$service" = beanstalkd ] && args+=(--network host)
-  if ! out=$(docker build -q "${args[@]}" -f "services/$service/Dockerfile" -t "wndchrm/$service:$TAG" . 2>&1); then
+  if [ "$service" = beanstalkd ]; then
+    # beanstalkd comes from Debian's apt, which only the host network reaches (no NAT without iptables).
+    args+=(--network host -f services/beanstalkd/Dockerfile)
+  else
+    args+=(-f Dockerfile --target "$service")
+  fi
+  if ! out=$(docker build -q "${args[@]}" -t "wndchrm/$service:$TAG" . 2>&1); then
     echo "$out" >&2
     fail "docker build of $service failed"
   fi

@@ -10,7 +10,10 @@ import yaml
 from tests.containers.container_checks import (
     CI_OVERRIDE,
     COMPOSE,
+    DOCKERFILE,
+    PYTHON_TARGETS,
     ROOT,
+    dockerfile_stages,
     run,
     tool,
 )
@@ -48,6 +51,13 @@ def test_compose_file_is_valid_and_hardened() -> None:
     for core in ("beanstalkd", "worker", "monitor", "submitter"):
         assert "profiles" not in services[core] or core == "submitter"
         assert "build" in services[core], f"{core} must build from this repository"
+    # beanstalkd has its own Dockerfile; the Python images are targets of the root one
+    assert services["beanstalkd"]["build"]["dockerfile"] == "services/beanstalkd/Dockerfile"
+    stages = {stage.name for stage in dockerfile_stages(DOCKERFILE)}
+    for name in PYTHON_TARGETS:
+        build = services[name]["build"]
+        assert (build["dockerfile"], build["target"]) == ("Dockerfile", name), name
+        assert name in stages, name
     binlog = services["beanstalkd"]["volumes"][0]
     assert binlog["target"] == "/var/lib/beanstalkd" if isinstance(binlog, dict) else "/var/lib/beanstalkd" in binlog
     assert services["worker"]["stop_grace_period"] in ("60s", "1m", "1m0s")

@@ -14,41 +14,90 @@ import pytest
 import yaml
 
 from tests.containers.container_checks import (
+    DOCKERFILE,
     DOCKERFILES,
+    PYTHON_TARGETS,
     ROOT,
-    SERVICES,
+    Stage,
+    dockerfile_stages,
+    packaged_folders,
     run,
     tool,
 )
 
 
 # -- images -----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=SERVICES)
+def _stage(stages: list[Stage], name: str) -> Stage:
+    [stage] = [stage for stage in stages if stage.name == name]
+    return stage
+
+
+def _runs_as_non_root(stage: Stage) -> bool:
+    users = [line.split()[1] for line in stage.lines if line.startswith("USER ")]
+    return bool(users) and users[-1].split(":")[0] not in ("0", "root")
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=["python", "beanstalkd"])
 def test_dockerfile_passes_hadolint(dockerfile: Path) -> None:
     result = run(tool("hadolint"), "--failure-threshold", "info", str(dockerfile))
     assert result.returncode == 0, f"hadolint {dockerfile}:\n{result.stdout}{result.stderr}"
 
 
-@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=SERVICES)
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=["python", "beanstalkd"])
 def test_dockerfile_shape(dockerfile: Path) -> None:
-    text = dockerfile.read_text()
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    froms = [line for line in lines if line.startswith("FROM ")]
+    lines = [line.strip() for line in dockerfile.read_text().splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
     assert lines[0].startswith("ARG BASE_IMAGE="), "the site picks its base: ARG BASE_IMAGE before FROM"
-    assert all(line.split()[1] == "${BASE_IMAGE}" for line in froms)
-    assert len(froms) >= 2, "multi-stage"
-    final = text[text.rindex("\nFROM "):]
-    user = re.search(r"^USER (\S+)", final, re.M)
-    assert user and user.group(1).split(":")[0] not in ("0", "root"), "the final stage runs as a non-root user"
-    assert "HEALTHCHECK" in final
-    if dockerfile.parent.name != "beanstalkd":
-        assert "AS wheels" in text and "--no-index" in text, "Python images install from a wheel stage"
+    stages = dockerfile_stages(dockerfile)
+    assert len(stages) >= 2, "multi-stage"
+    for number, stage in enumerate(stages):
+        assert stage.base == "${BASE_IMAGE}" or stage.base in {s.name for s in stages[:number]}, stage.name
+    final = stages[-1]
+    assert _runs_as_non_root(final), "the final stage runs as a non-root user"
+    assert any(line.startswith("HEALTHCHECK") for line in final.lines)
+
+
+@pytest.mark.parametrize("target", PYTHON_TARGETS)
+def test_python_image_targets(target: str) -> None:
+    stages = dockerfile_stages(DOCKERFILE)
+    stage = _stage(stages, target)
+    assert _runs_as_non_root(stage), f"{target} runs as a non-root user"
+    assert any(line.startswith("HEALTHCHECK") for line in stage.lines), target
+    assert any(line.startswith("ENTRYPOINT") for line in stage.lines), target
+    text = DOCKERFILE.read_text()
+    assert "AS wheels" in text and "--no-index" in text, "Python images install from a wheel stage"
+
+
+def test_light_targets_build_no_worker_stage() -> None:
+    # The legacy builder (scripts/containers-e2e.sh) builds every stage above its target: above the
+    # submitter and the monitor may stand only stages one of them needs.
+    stages = dockerfile_stages(DOCKERFILE)
+    by_name = {stage.name: stage for stage in stages}
+
+    def needs(name: str) -> set[str]:
+        stage = by_name.get(name)
+        return {name}.union(*(needs(use) for use in stage.uses)) if stage else set()
+
+    light = needs("submitter") | needs("monitor")
+    last = max(i for i, stage in enumerate(stages) if stage.name in ("submitter", "monitor"))
+    assert {stage.name for stage in stages[:last + 1]} <= light
+    assert {"worker-wheels", "worker-venv"} <= needs("worker") - light
+
+
+def test_project_wheel_is_built_from_the_source_tree() -> None:
+    # The project's wheel comes from pyproject.toml over the context .dockerignore lets in, so a package
+    # folder added to pyproject.toml needs no COPY of its own, only a line in .dockerignore.
+    wheels = _stage(dockerfile_stages(DOCKERFILE), "wheels")
+    assert [line for line in wheels.lines if line.startswith("COPY ")] == ["COPY . /src"]
+    assert any("--no-deps /src" in line for line in wheels.lines)
 
 
 def test_dockerignore_is_an_allow_list() -> None:
     lines = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]
     assert lines[0] == "*"
-    assert {"!pyproject.toml", "!depqueue/", "!services/", "!build/wheels/"} <= set(lines)
+    assert {"!pyproject.toml", "!build/wheels/", "!requirements/"} <= set(lines)
+    for folder in packaged_folders():
+        assert f"!{folder}/" in lines, f"{folder}/ is packaged (pyproject.toml) but left out of the image context"
 
 
 def test_worker_supervisord_drains_every_process() -> None:
@@ -148,8 +197,8 @@ def test_images_and_ci_install_from_hashed_locks() -> None:
         assert name in worker and worker[name] == dev[name], name
     assert "charmfeatures" not in base  # the submitter's and monitor's images carry no feature engine
     assert (ROOT / "requirements/worker-source.txt").read_text().splitlines()[-1] == f"pylibtiff=={dev['pylibtiff']}"
-    for role, lock in (("worker", "worker.txt"), ("submitter", "base.txt"), ("monitor", "base.txt")):
-        text = (ROOT / "services" / role / "Dockerfile").read_text()
-        assert re.search(rf"--require-hashes -r /src/requirements/{lock}\b", text), role
+    stages = dockerfile_stages(DOCKERFILE)
+    for stage, lock in (("wheels", "base.txt"), ("worker-wheels", "worker.txt")):
+        assert re.search(rf"--require-hashes -r /src/requirements/{lock}\b", " ".join(_stage(stages, stage).lines))
     assert "!requirements/" in (ROOT / ".dockerignore").read_text()
     assert "--require-hashes -r requirements/dev.txt" in (ROOT / "scripts/setup.sh").read_text()
