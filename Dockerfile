@@ -77,32 +77,57 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
     CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('MONITOR_PORT', '9310'), timeout=4)"]
 ENTRYPOINT ["wndchrm-monitor"]
 
-# -- worker-wheels: the worker's lock (feature engine, images, reports, supervisord) ------------------------
-# pylibtiff (a CharmFeatures dependency) is published as source only: without a prebuilt wheel in
-# build/wheels it is compiled here, which needs a C compiler (fetched with apt on Debian bases).
+# -- worker-wheels: the worker's lock (feature engine, images, reports, supervisord), all hash-checked ------
 FROM wheels AS worker-wheels
 ARG PIP_INDEX_ARGS=""
-# hadolint ignore=SC2086,DL3008
-RUN if ! ls /src/build/wheels/pylibtiff-*.whl >/dev/null 2>&1 && ! command -v gcc >/dev/null; then \
-        apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
-        && rm -rf /var/lib/apt/lists/*; \
-    fi \
-    && /opt/build/bin/pip wheel --no-cache-dir --disable-pip-version-check ${PIP_INDEX_ARGS} \
+# hadolint ignore=SC2086
+RUN /opt/build/bin/pip wheel --no-cache-dir --disable-pip-version-check ${PIP_INDEX_ARGS} \
        --find-links /wheels --find-links /src/build/wheels --wheel-dir /worker-wheels \
        --no-deps --require-hashes -r /src/requirements/worker.txt \
-    && /opt/build/bin/pip wheel --no-cache-dir --disable-pip-version-check ${PIP_INDEX_ARGS} \
-       --find-links /src/build/wheels --wheel-dir /worker-wheels --no-deps -r /src/requirements/worker-source.txt \
     && cp /wheels/wndchrm_queue-*.whl /worker-wheels/
 
-# -- worker-venv: installed from those wheels only, then trimmed of what a read-only runtime never uses -----
+# -- worker-venv: exactly those wheels, then trimmed of what running never reads ------------------------------
+# strip (binutils) takes the debug information out of compiled extensions, about 90 MB (31 MB of it in
+# libcharm); symbols stay, so backtraces still name functions. Debian bases get it from apt, the only network
+# this stage uses; without it the image works and is only larger (scripts/containers-e2e.sh checks the size).
 FROM ${BASE_IMAGE} AS worker-venv
+# hadolint ignore=DL3008
+RUN if ! command -v strip >/dev/null && command -v apt-get >/dev/null; then \
+        { apt-get update && apt-get install -y --no-install-recommends binutils; } \
+        || echo "binutils could not be installed: the worker's libraries keep their debug information" >&2; \
+        rm -rf /var/lib/apt/lists/*; \
+    fi
 COPY --from=worker-wheels /worker-wheels /wheels
+# --no-deps: worker.txt knowingly lacks what only CharmFeatures' batch tool needs (requirements/
+# worker-overrides.txt), so pip check may report requirements of CharmFeatures as missing, and nothing else.
+# Then out go pip, setuptools, tests, C/C++/Cython sources, headers and static libraries (build inputs), the
+# C++ source tree CharmFeatures ships and the batch tool's command. The .pyc files stay: on a read-only root
+# nothing could write them, and without them each worker process would compile numpy, scipy and matplotlib
+# again (3 s instead of 1 s to load the engine).
 RUN python3 -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --no-index --find-links /wheels \
-       "wndchrm-queue[wndchrm,worker]" \
+    && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --no-index --no-deps /wheels/*.whl \
+    && { /opt/venv/bin/pip check --disable-pip-version-check >/tmp/pip-check.txt || true; } \
+    && if grep -v -E -e "^charmfeatures [^ ]+ requires [^ ]+, which is not installed\.$" \
+            -e "^No broken requirements found\.$" /tmp/pip-check.txt; then exit 1; fi \
     && /opt/venv/bin/pip uninstall -y --disable-pip-version-check pip setuptools \
-    && find /opt/venv -depth -type d -name tests -path "*/site-packages/*" -exec rm -rf {} + \
-    && /opt/venv/bin/python -c "import depqueue, services.worker.cli, supervisor, CharmFeatures, matplotlib"
+    && site=$(/opt/venv/bin/python -c "import sysconfig; print(sysconfig.get_path('purelib'))") \
+    && find "$site" -depth -type d -name tests -exec rm -rf {} + \
+    && find "$site" -type f \( -name "*.[ch]" -o -name "*.[ch]pp" -o -name "*.pyx" -o -name "*.pxd" \
+            -o -name "*.a" \) -delete \
+    && rm -rf "$site/libcharm/src" /opt/venv/bin/charm-image-features \
+    && if command -v strip >/dev/null; then \
+        find "$site" -type f -name "*.so*" -exec sh -c 'for lib; do \
+            if readelf -S "$lib" | grep -q "\.debug_info"; then strip --strip-debug "$lib"; fi; done' sh {} +; \
+    fi
+# What the trimming must not break: the roles' imports, libcharm computing features, LZW TIFFs (imagecodecs)
+# and the report's PNG charts (matplotlib, Pillow).
+RUN /opt/venv/bin/python -c "import io, numpy, imagecodecs, tifffile, matplotlib, CharmFeatures, supervisor, \
+scipy.stats, scipy.special, scipy.ndimage, scipy.cluster.hierarchy, scipy.spatial.distance, services.worker.cli; \
+matplotlib.use('Agg'); from matplotlib.figure import Figure; Figure().savefig(io.BytesIO(), format='png'); \
+image = numpy.add.outer(numpy.arange(64), numpy.arange(48)).astype(numpy.uint16); tiff = io.BytesIO(); \
+tifffile.imwrite(tiff, image, compression='lzw'); assert (tifffile.imread(io.BytesIO(tiff.getvalue())) == image).all(); \
+charm = CharmFeatures.CharmFeatures(short=True, forking_executor=False, forking_gabor=False, forking_haralick=False, verbosity=0); \
+assert numpy.isfinite(charm.get_features(image.astype(numpy.float64))).sum() > 1000"
 
 # == worker: supervisord runs `wndchrm-worker`, whose pool forks one worker process per CPU the container ======
 # may use (cgroup quota), with CharmFeatures for the wndchrm job kind.

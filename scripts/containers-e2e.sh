@@ -11,10 +11,10 @@
 #  4. builds wheels of the project and all its dependencies on the host into build/wheels, so the images
 #     install from wheels with `pip --no-index` (the legacy builder, DOCKER_BUILDKIT=0);
 #  5. builds beanstalkd (services/beanstalkd/Dockerfile) and the submitter, monitor and worker targets of
-#     the Dockerfile, starts beanstalkd + 2 workers + monitor, runs the submitter on an example batch with
-#     --wait (exit 0 required), checks the monitor reports `wndchrm_queue_beanstalkd_up 1`, then scales
-#     the workers 2 -> 3 -> 1 while a batch of slow jobs runs and requires that batch to succeed too (no
-#     job lost);
+#     the Dockerfile, and fails if the worker image is not under 500 MB (WORKER_MAX_MB); starts
+#     beanstalkd + 2 workers + monitor, runs the submitter on an example batch with --wait (exit 0
+#     required), checks the monitor reports `wndchrm_queue_beanstalkd_up 1`, then scales the workers
+#     2 -> 3 -> 1 while a batch of slow jobs runs and requires that batch to succeed too (no job lost);
 #  6. cuts a worker container off the stack's network (docker network disconnect) for longer than the TTR
 #     while it holds a dependency, then while it runs a parent, then for less than the TTR; each batch
 #     must still succeed (exit 0), and the cut-off worker must reach beanstalkd again by itself;
@@ -39,6 +39,8 @@ export DOCKER_BUILDKIT=0 COMPOSE_DOCKER_CLI_BUILD=0
 export WNDCHRM_IMAGE_PREFIX=wndchrm WNDCHRM_TAG=$TAG
 # Published ports of the stack, away from anything else on a shared CI machine.
 export MONITOR_PUBLISH=127.0.0.1:29310
+# The worker image stays under this (docs/containers.md says what takes its room).
+WORKER_MAX_MB=500
 COMPOSE=(docker-compose -p "$PROJECT" -f compose/docker-compose.yml -f compose/ci.override.yml)
 SUBMIT=("${COMPOSE[@]}" --profile submit run --rm -T submitter submit)
 
@@ -158,8 +160,8 @@ else
   pip=$CI_DIR/venv/bin/pip
 fi
 rm -f build/wheels/wndchrm_queue-*.whl
-# The worker's lock (hash-checked), then what is built from source and the project's build tools; each
-# from the wheels of an earlier run if they are the locked ones, else from the index.
+# The worker's lock (hash-checked; it holds the submitter's and monitor's), then the project's build
+# tools; each from the wheels of an earlier run if they are the locked ones, else from the index.
 wheels() {
   "$pip" wheel -q --disable-pip-version-check --wheel-dir build/wheels --no-deps "$@" --no-index \
       --find-links build/wheels >/dev/null 2>&1 \
@@ -167,18 +169,19 @@ wheels() {
       2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 }
 wheels --require-hashes -r requirements/worker.txt
-wheels -r requirements/worker-source.txt "setuptools>=77" wheel
+wheels "setuptools>=77" wheel
 
 # -- 5. images -----------------------------------------------------------------------------------------------
 # The Python images are targets of one Dockerfile, in the order its stages come (the legacy builder builds
 # every stage above a target): the worker's build reuses the others' stages.
+# Host network: beanstalkd's package and the worker's build tools (binutils) come from Debian's apt, which
+# only the host network reaches (no NAT without iptables); pip is offline (--no-index).
 for service in beanstalkd submitter monitor worker; do
   log "building wndchrm/$service:$TAG"
   t0=$(date +%s)
-  args=(--build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "PIP_INDEX_ARGS=--no-index")
+  args=(--network host --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "PIP_INDEX_ARGS=--no-index")
   if [ "$service" = beanstalkd ]; then
-    # beanstalkd comes from Debian's apt, which only the host network reaches (no NAT without iptables).
-    args+=(--network host -f services/beanstalkd/Dockerfile)
+    args+=(-f services/beanstalkd/Dockerfile)
   else
     args+=(-f Dockerfile --target "$service")
   fi
@@ -188,6 +191,10 @@ for service in beanstalkd submitter monitor worker; do
   fi
   echo "built in $(( $(date +%s) - t0 )) s"
 done
+worker_mb=$(( $(docker image inspect --format '{{.Size}}' "wndchrm/worker:$TAG") / 1000000 ))
+echo "worker image: $worker_mb MB"
+[ "$worker_mb" -lt "$WORKER_MAX_MB" ] \
+  || fail "the worker image is $worker_mb MB, not under $WORKER_MAX_MB MB (docs/containers.md: what takes its room)"
 
 # -- 6. the stack --------------------------------------------------------------------------------------------
 # Jobs are signed as shipped (docs/security.md): a fresh secret for this run, readable by the containers.
@@ -312,5 +319,3 @@ docker logs "$cut_off" 2>&1 | grep -E "reconnecting|no longer held|handed back" 
 # -- 8. report -----------------------------------------------------------------------------------------------
 log "CONTAINER E2E PASSED in $(( $(date +%s) - started_at )) s"
 docker images --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep -E "^wndchrm/.*:$TAG " | sort
-worker_bytes=$(docker image inspect --format '{{.Size}}' "wndchrm/worker:$TAG")
-echo "worker image: $(( worker_bytes / 1000000 )) MB (goal: under 600 MB)"

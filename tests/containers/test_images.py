@@ -189,16 +189,34 @@ def _locked(name: str) -> dict[str, str]:
     return pins
 
 
+def _overridden() -> list[str]:
+    """The requirements worker.txt leaves out (requirements/worker-overrides.txt)."""
+    lines = (ROOT / "requirements/worker-overrides.txt").read_text().splitlines()
+    return [line.split(";")[0].strip().lower() for line in lines if line and not line.startswith("#")]
+
+
 def test_images_and_ci_install_from_hashed_locks() -> None:
     base, worker, dev = _locked("base.txt"), _locked("worker.txt"), _locked("dev.txt")
     for name in ("greenstalk", "click", "rich", "pyyaml", "prometheus-client"):
         assert name in base and base[name] == worker[name] == dev[name], name
-    for name in ("charmfeatures", "numpy", "tifffile", "supervisor"):  # pylibtiff: worker-source.txt
+    for name in ("charmfeatures", "numpy", "scipy", "tifffile", "imagecodecs", "matplotlib", "supervisor"):
         assert name in worker and worker[name] == dev[name], name
     assert "charmfeatures" not in base  # the submitter's and monitor's images carry no feature engine
-    assert (ROOT / "requirements/worker-source.txt").read_text().splitlines()[-1] == f"pylibtiff=={dev['pylibtiff']}"
     stages = dockerfile_stages(DOCKERFILE)
     for stage, lock in (("wheels", "base.txt"), ("worker-wheels", "worker.txt")):
         assert re.search(rf"--require-hashes -r /src/requirements/{lock}\b", " ".join(_stage(stages, stage).lines))
     assert "!requirements/" in (ROOT / ".dockerignore").read_text()
     assert "--require-hashes -r requirements/dev.txt" in (ROOT / "scripts/setup.sh").read_text()
+
+
+def test_worker_lock_leaves_out_only_charmfeatures_batch_tool() -> None:
+    # CharmFeatures' batch tool (tables, pylibtiff, ...) is not the worker's: worker.txt is locked without
+    # it, and the image installs worker.txt with --no-deps. Development (dev.txt) keeps all of CharmFeatures.
+    worker, dev = _locked("worker.txt"), _locked("dev.txt")
+    overridden = _overridden()
+    assert {"tables", "pylibtiff"} <= set(overridden)
+    for name in overridden:
+        assert name not in worker and name in dev, name
+    assert "--override requirements/worker-overrides.txt" in (ROOT / "scripts/lock.sh").read_text()
+    venv = " ".join(_stage(dockerfile_stages(DOCKERFILE), "worker-venv").lines)
+    assert "--no-deps" in venv and "pip check" in venv
