@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._server import TrivialJobs, beanstalkd
 from depqueue import Config, DepQueue, QueueMain
-from depqueue.logs import setup_logging
+from depqueue.worker.logs import setup_logging
 
 
 def raw_consumer(port: int, tube: str) -> None:

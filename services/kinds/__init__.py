@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from depqueue import DepQueue
-from depqueue.errors import BadJob
+from depqueue import BadJob, DepQueue
 
 
 @dataclass(frozen=True)
