@@ -55,8 +55,8 @@ def measured(cmd: list[str], cwd: Path, timeout: float | None = None) -> dict[st
 def load_only(root: str, dataset: str) -> None:
     """The features a parent loads (every image's .sig), and nothing else."""
     from services.kinds import JobContext
-    from services.kinds.wndchrm.options import Options
     from services.kinds.wndchrm.training_data import job_vector, labelled
+    from wndchrm.options import Options
 
     opts = Options()
     data = labelled(JobContext(Path(root)), dataset, opts, vector=job_vector([dataset], opts))

@@ -17,8 +17,7 @@ import os
 import time
 from pathlib import Path
 
-from depqueue import DepQueue
-from depqueue.errors import BadJob
+from depqueue import BadJob, DepQueue
 from services.kinds import JobContext, register
 
 

@@ -110,7 +110,7 @@ def corrupt_wndchrm_outputs(data: Path, ids: list[int], outcomes: dict[int, dict
     """Feature caches that do not load as valid, and missing models of succeeded parents."""
     from services.kinds.wndchrm import cache
     from services.kinds.wndchrm.engine import get_engine
-    from services.kinds.wndchrm.options import parse
+    from wndchrm.options import parse
 
     options = parse(["wndchrm", "check", "-l", "x"]).options
     engine = get_engine()

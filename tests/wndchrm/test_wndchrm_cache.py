@@ -20,7 +20,7 @@ from depqueue.errors import RetryLater
 from services.kinds import JobContext
 from services.kinds.wndchrm import WNDCHRM, cache
 from services.kinds.wndchrm.engine import get_engine
-from services.kinds.wndchrm.options import parse
+from wndchrm.options import parse
 
 
 def _features(ctx: JobContext, *words: str) -> None:

@@ -19,9 +19,9 @@ from depqueue import DepQueue
 from services.kinds.wndchrm import cache
 from services.kinds.wndchrm.engine import get_engine
 from services.kinds.wndchrm.example_data import build_textures
-from services.kinds.wndchrm.options import parse
 from tests.conftest import Beanstalkd
 from tests.queue_helpers import WorkerPool, wait_outcomes, wait_until
+from wndchrm.options import parse
 
 
 def test_killing_workers_mid_feature_never_leaves_a_trusted_corrupt_cache(

@@ -19,10 +19,11 @@ from wndchrm_helpers import run_through_kind
 
 from depqueue.errors import BadJob
 from services.kinds import JobContext
-from services.kinds.wndchrm import WNDCHRM, evaluation, experiment, options, printout, wnd
+from services.kinds.wndchrm import WNDCHRM, evaluation, experiment, printout, wnd
 from services.kinds.wndchrm.commands import parse_job, report_paths
 from services.kinds.wndchrm.experiment import Labelled
-from services.kinds.wndchrm.fitfile import read_fit
+from wndchrm import options
+from wndchrm.formats.fitfile import read_fit
 
 
 def _opts(*words: str) -> options.Options:

@@ -14,7 +14,7 @@ from wndchrm_helpers import FakeQueue, run_through_kind
 from depqueue.errors import BadJob
 from services.kinds import JobContext
 from services.kinds.wndchrm import WNDCHRM, cache
-from services.kinds.wndchrm.options import parse
+from wndchrm.options import parse
 
 
 def _expand(ctx: JobContext, argv: list[str]) -> list[list[str]]:

@@ -8,7 +8,7 @@ import pytest
 
 from depqueue.errors import BadJob
 from services.kinds.wndchrm import support
-from services.kinds.wndchrm.options import Block, Options, parse
+from wndchrm.options import Block, Options, parse
 
 
 def _options(*words: str) -> Options:

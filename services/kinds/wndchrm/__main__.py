@@ -14,11 +14,11 @@ import logging
 import sys
 from pathlib import Path
 
-from depqueue.errors import BadJob, RetryLater
-from services.kinds import JobContext
+from depqueue import BadJob, RetryLater
 from services.kinds.wndchrm import runner
 from services.kinds.wndchrm.commands import parse_job
 from services.kinds.wndchrm.support import check_supported
+from wndchrm.dataroot import JobContext
 
 
 def main(args: list[str] | None = None) -> int:

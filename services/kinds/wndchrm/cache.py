@@ -29,9 +29,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from services.kinds.wndchrm.engine import Engine
-from services.kinds.wndchrm.options import Options
-from services.kinds.wndchrm.outputs import full_disk_retries_later
 from services.kinds.wndchrm.sampling import samples_per_image
+from wndchrm.formats.outputs import full_disk_retries_later
+from wndchrm.options import Options
 
 log = logging.getLogger(__name__)
 

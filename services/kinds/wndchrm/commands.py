@@ -11,14 +11,14 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from depqueue.errors import BadJob
-from services.kinds import JobContext
-from services.kinds.wndchrm import options
-from services.kinds.wndchrm.dataset import Sample, load_dataset, relative
-from services.kinds.wndchrm.files import IMAGE_SUFFIXES
-from services.kinds.wndchrm.files import is_model as _is_model
-from services.kinds.wndchrm.options import Command, Options
-from services.kinds.wndchrm.outputs import default_output, output_path
+from depqueue import BadJob
+from wndchrm import options
+from wndchrm.dataroot import JobContext
+from wndchrm.formats.dataset import Sample, load_dataset, relative
+from wndchrm.formats.files import IMAGE_SUFFIXES
+from wndchrm.formats.files import is_model as _is_model
+from wndchrm.formats.outputs import default_output, output_path
+from wndchrm.options import Command, Options
 
 log = logging.getLogger(__name__)
 

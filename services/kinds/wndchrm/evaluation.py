@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds.wndchrm import experiment, interpolate, predict, wnd
 from services.kinds.wndchrm import weights as fw
 from services.kinds.wndchrm.experiment import Labelled
-from services.kinds.wndchrm.options import Options
 from services.kinds.wndchrm.predict import ImageResult
+from wndchrm.options import Options
 
 FloatArray = NDArray[np.float64]
 IndexArray = NDArray[np.intp]

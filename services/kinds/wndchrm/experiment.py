@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds.wndchrm import interpolate
-from services.kinds.wndchrm.options import CLASSIFY_TRAIN_FRACTION, DEFAULT_TRAIN_FRACTION, Options
+from wndchrm.options import CLASSIFY_TRAIN_FRACTION, DEFAULT_TRAIN_FRACTION, Options
 
 log = logging.getLogger(__name__)
 

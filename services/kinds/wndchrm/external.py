@@ -27,13 +27,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from depqueue.errors import BadJob
-from services.kinds import JobContext
+from depqueue import BadJob
 from services.kinds.wndchrm.commands import Job, classify_output
-from services.kinds.wndchrm.cpp_names import check_lines, sig_files
-from services.kinds.wndchrm.dataset import relative
-from services.kinds.wndchrm.files import is_model
-from services.kinds.wndchrm.outputs import default_output, output_path, write_atomic
+from wndchrm.dataroot import JobContext
+from wndchrm.formats.cpp_names import check_lines, sig_files
+from wndchrm.formats.dataset import relative
+from wndchrm.formats.files import is_model
+from wndchrm.formats.outputs import default_output, output_path, write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from services.kinds.wndchrm import cache, sigfile
 from services.kinds.wndchrm.engine import Engine, get_engine
 from services.kinds.wndchrm.images import load_tiles
-from services.kinds.wndchrm.options import Options
+from wndchrm.options import Options
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ import numpy as np
 import tifffile
 from numpy.typing import NDArray
 
-from depqueue.errors import BadJob
-from services.kinds.wndchrm.files import IMAGE_SUFFIXES, PPM_SUFFIXES, is_image
-from services.kinds.wndchrm.options import Options
-from services.kinds.wndchrm.ppm import read_ppm
+from depqueue import BadJob
 from services.kinds.wndchrm.sampling import MIN_TILE_SIDE, cut_samples
+from wndchrm.formats.files import IMAGE_SUFFIXES, PPM_SUFFIXES, is_image
+from wndchrm.formats.ppm import read_ppm
+from wndchrm.options import Options
 
 __all__ = ["IMAGE_SUFFIXES", "MIN_TILE_SIDE", "RGB_WEIGHTS", "Picture", "is_image", "load_tiles", "read_image"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds import JobContext, register
 from services.kinds.wndchrm.commands import (
     Job,

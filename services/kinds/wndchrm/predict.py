@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds.wndchrm import interpolate, wnd
 
 FloatArray = NDArray[np.float64]

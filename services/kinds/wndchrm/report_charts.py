@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds.wndchrm.images import read_image
 
 log = logging.getLogger(__name__)

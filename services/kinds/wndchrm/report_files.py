@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.kinds import JobContext
 from services.kinds.wndchrm import experiment, reports
 from services.kinds.wndchrm.commands import Job
-from services.kinds.wndchrm.dataset import relative
 from services.kinds.wndchrm.evaluation import TestResult
 from services.kinds.wndchrm.experiment import Labelled
-from services.kinds.wndchrm.outputs import write_atomic
 from services.kinds.wndchrm.report_data import dataset_summary
+from wndchrm.dataroot import JobContext
+from wndchrm.formats.dataset import relative
+from wndchrm.formats.outputs import write_atomic
 
 #: What the report says made it.
 PROGRAM = "wndchrm-queue built-in engine (CharmFeatures), wndchrm 1.60 methods"

@@ -9,17 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from depqueue.errors import BadJob, RetryLater
-from services.kinds import JobContext
+from depqueue import BadJob, RetryLater
 from services.kinds.wndchrm import cache, evaluation, interpolate, report_files, reports, weights
 from services.kinds.wndchrm.commands import Job, classify_output, missing_images, needed_images, report_paths
-from services.kinds.wndchrm.dataset import load_dataset, relative
 from services.kinds.wndchrm.experiment import FloatArray, Labelled
 from services.kinds.wndchrm.features import image_features
-from services.kinds.wndchrm.files import is_model
-from services.kinds.wndchrm.fitfile import FitFile, write_fit
-from services.kinds.wndchrm.options import Options
-from services.kinds.wndchrm.outputs import default_output, output_path, write_atomic
 from services.kinds.wndchrm.training_data import (
     BUSY_RETRY_DELAY,
     Vector,
@@ -30,6 +24,12 @@ from services.kinds.wndchrm.training_data import (
     labelled,
     save_loaded_fits,
 )
+from wndchrm.dataroot import JobContext
+from wndchrm.formats.dataset import load_dataset, relative
+from wndchrm.formats.files import is_model
+from wndchrm.formats.fitfile import FitFile, write_fit
+from wndchrm.formats.outputs import default_output, output_path, write_atomic
+from wndchrm.options import Options
 
 log = logging.getLogger(__name__)
 

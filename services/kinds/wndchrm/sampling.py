@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from depqueue.errors import BadJob
-from services.kinds.wndchrm.cpp_names import ROTATIONS, sample_names
-from services.kinds.wndchrm.options import Options
+from depqueue import BadJob
+from wndchrm.formats.cpp_names import ROTATIONS, sample_names
+from wndchrm.options import Options
 
 #: Smallest tile side CharmFeatures gives meaningful texture features for (its transforms need room).
 MIN_TILE_SIDE = 8

@@ -28,10 +28,10 @@ from typing import NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
-from services.kinds.wndchrm.names import columns_in, names_42, to_42
-from services.kinds.wndchrm.options import Options
-from services.kinds.wndchrm.outputs import full_disk_retries_later
 from services.kinds.wndchrm.sampling import Sample, sample_name, samples
+from wndchrm.formats.names import columns_in, names_42, to_42
+from wndchrm.formats.outputs import full_disk_retries_later
+from wndchrm.options import Options
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from depqueue.errors import BadJob
-from services.kinds.wndchrm.options import Options
+from depqueue import BadJob
+from wndchrm.options import Options
 
 #: (is the option in use, the option's spelling, why the built-in engine refuses it).
 #: An entry leaves this table when the engine learns the option.

@@ -10,19 +10,19 @@ from typing import NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
-from depqueue.errors import BadJob, RetryLater
-from services.kinds import JobContext
+from depqueue import BadJob, RetryLater
 from services.kinds.wndchrm import cache
-from services.kinds.wndchrm.dataset import load_dataset, relative
 from services.kinds.wndchrm.engine import get_engine
 from services.kinds.wndchrm.experiment import Labelled
 from services.kinds.wndchrm.features import image_features
-from services.kinds.wndchrm.files import is_model
-from services.kinds.wndchrm.fitfile import UNKNOWN, FitFile, read_fit, write_fit
-from services.kinds.wndchrm.names import columns_in, is_42, is_dropped, names_42, to_42
-from services.kinds.wndchrm.options import Options
-from services.kinds.wndchrm.outputs import output_path
 from services.kinds.wndchrm.sampling import samples_per_image
+from wndchrm.dataroot import JobContext
+from wndchrm.formats.dataset import load_dataset, relative
+from wndchrm.formats.files import is_model
+from wndchrm.formats.fitfile import UNKNOWN, FitFile, read_fit, write_fit
+from wndchrm.formats.names import columns_in, is_42, is_dropped, names_42, to_42
+from wndchrm.formats.outputs import output_path
+from wndchrm.options import Options
 
 #: Seconds before a job whose image another worker is computing comes back.
 BUSY_RETRY_DELAY = 10

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds.wndchrm.interpolate import c_atof
 
 FloatArray = NDArray[np.float64]

@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from depqueue.errors import BadJob
-from services.kinds.wndchrm.option_values import (
+from depqueue import BadJob
+from wndchrm.option_values import (
     MAX_SPLITS,
     MAX_TILES_PER_SIDE,
     Block,

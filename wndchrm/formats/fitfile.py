@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from depqueue.errors import BadJob
-from services.kinds.wndchrm.names import is_42, to_42
-from services.kinds.wndchrm.outputs import write_atomic
+from depqueue import BadJob
+from wndchrm.formats.names import is_42, to_42
+from wndchrm.formats.outputs import write_atomic
 
 #: The C++ reader's fgets buffer: a longer sample line is misread by wndchrm.
 CPP_LINE_LIMIT = 50_000

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 
 #: Whitespace (with any ``#`` comment lines) then one decimal field of the header.
 _FIELD = re.compile(rb"\s+(?:#[^\n]*\n\s*)*(\d+)")

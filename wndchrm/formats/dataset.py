@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from depqueue.errors import BadJob
-from services.kinds import JobContext
-from services.kinds.wndchrm.files import is_image
+from depqueue import BadJob
+from wndchrm.dataroot import JobContext
+from wndchrm.formats.files import is_image
 
 
 @dataclass(frozen=True)

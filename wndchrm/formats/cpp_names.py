@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.kinds.wndchrm.options import Options
+from wndchrm.options import Options
 
 #: The C++ program's rotations with -R: 0, 90, 180 and 270 degrees.
 ROTATIONS = 4

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 
 #: Guards against jobs that would run for days or exhaust memory by a typo (``-t1000``).
 MAX_TILES_PER_SIDE = 32

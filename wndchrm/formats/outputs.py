@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from depqueue.errors import BadJob, RetryLater
-from services.kinds import JobContext
+from depqueue import BadJob, RetryLater
+from wndchrm.dataroot import JobContext
 
 #: Where reports go when a command names no output: one folder under the data root, outside every
 #: dataset (a report folder inside a dataset would be read as an empty class next time).
