@@ -66,7 +66,7 @@ def load_only(root: str, dataset: str) -> None:
 def baseline() -> None:
     """Imports and the engine's names, which every step pays before its work."""
     from services.kinds.wndchrm import runner  # noqa: F401
-    from services.kinds.wndchrm.engine import get_engine
+    from wndchrm.features.engine import get_engine
 
     get_engine()
 

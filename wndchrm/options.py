@@ -12,7 +12,7 @@ Where the C++ program silently ignores a malformed value (``-vq``, ``-pfoo``, ``
 with ``atoi`` (``-d5x`` as 5), this parser refuses the word and says why: a job that runs for hours on
 options the user did not mean is worse than one refused at submission.
 
-Parsing is separate from support: :mod:`services.kinds.wndchrm.support` says which parsed options the
+Parsing is separate from support: :mod:`wndchrm.cli.support` says which parsed options the
 built-in engine honours; a configured C++ binary receives the words unchanged.
 """
 

@@ -108,8 +108,8 @@ def collect(queue: DepQueue, batch: str, outcomes: dict[int, dict[str, object]])
 
 def corrupt_wndchrm_outputs(data: Path, ids: list[int], outcomes: dict[int, dict[str, object]]) -> int:
     """Feature caches that do not load as valid, and missing models of succeeded parents."""
-    from services.kinds.wndchrm import cache
-    from services.kinds.wndchrm.engine import get_engine
+    from wndchrm.features import cache
+    from wndchrm.features.engine import get_engine
     from wndchrm.options import parse
 
     options = parse(["wndchrm", "check", "-l", "x"]).options

@@ -16,8 +16,8 @@ import pytest
 import tifffile
 from numpy.typing import NDArray
 
-from services.kinds.wndchrm.engine import get_engine
-from services.kinds.wndchrm.images import load_tiles
+from wndchrm.features.engine import get_engine
+from wndchrm.features.images import load_tiles
 from wndchrm.formats.cpp_names import sample_names
 from wndchrm.formats.names import v42_to_v5
 from wndchrm.options import parse

@@ -18,8 +18,9 @@ from wndchrm_helpers import FakeQueue
 
 from depqueue.errors import RetryLater
 from services.kinds import JobContext
-from services.kinds.wndchrm import WNDCHRM, cache
-from services.kinds.wndchrm.engine import get_engine
+from services.kinds.wndchrm import WNDCHRM
+from wndchrm.features import cache
+from wndchrm.features.engine import get_engine
 from wndchrm.options import parse
 
 

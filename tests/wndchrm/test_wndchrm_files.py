@@ -18,14 +18,14 @@ import pytest
 
 from depqueue.errors import BadJob
 from services.kinds import JobContext
-from services.kinds.wndchrm.engine import get_engine
-from services.kinds.wndchrm.features import image_features, needs_features
-from services.kinds.wndchrm.images import load_tiles
 from services.kinds.wndchrm.kind import WndchrmKind
-from services.kinds.wndchrm.sampling import Sample
-from services.kinds.wndchrm.sigfile import old_sig_path, read_sig, sig_path
 from services.kinds.wndchrm.training_data import features_of
 from tests.wndchrm.wndchrm_helpers import run_through_kind
+from wndchrm.features.engine import get_engine
+from wndchrm.features.extract import image_features, needs_features
+from wndchrm.features.images import load_tiles
+from wndchrm.features.sampling import Sample
+from wndchrm.features.sigfile import old_sig_path, read_sig, sig_path
 from wndchrm.formats import names as fnames
 from wndchrm.formats.fitfile import UNKNOWN, FitFile, atof, read_fit, write_fit
 from wndchrm.options import Options

@@ -10,8 +10,8 @@ import pytest
 import tifffile
 
 from depqueue.errors import BadJob
-from services.kinds.wndchrm.images import RGB_WEIGHTS, load_tiles, read_image
-from services.kinds.wndchrm.sampling import downsample, rotate, sample_name, samples
+from wndchrm.features.images import RGB_WEIGHTS, load_tiles, read_image
+from wndchrm.features.sampling import downsample, rotate, sample_name, samples
 from wndchrm.formats.cpp_names import sample_names
 from wndchrm.options import parse
 

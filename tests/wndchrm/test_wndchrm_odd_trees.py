@@ -13,7 +13,8 @@ from wndchrm_helpers import FakeQueue, run_through_kind
 
 from depqueue.errors import BadJob
 from services.kinds import JobContext
-from services.kinds.wndchrm import WNDCHRM, cache
+from services.kinds.wndchrm import WNDCHRM
+from wndchrm.features import cache
 from wndchrm.options import parse
 
 

@@ -182,7 +182,7 @@ def needed_images(job: Job, ctx: JobContext) -> list[Path]:
 def missing_images(job: Job, ctx: JobContext) -> list[Path]:
     """The images whose cached features are missing, invalid, or to be overwritten (``-o``)."""
     # Imported here: reading feature files needs numpy, which checking a job before it is queued does not.
-    from services.kinds.wndchrm.features import needs_features
+    from wndchrm.features.extract import needs_features
 
     return [p for p in needed_images(job, ctx) if needs_features(ctx.data_root, p, job.options)]
 

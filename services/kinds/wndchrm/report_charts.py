@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from depqueue import BadJob
-from services.kinds.wndchrm.images import read_image
+from wndchrm.features.images import read_image
 
 log = logging.getLogger(__name__)
 

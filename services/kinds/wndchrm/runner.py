@@ -10,10 +10,9 @@ from typing import Any
 import numpy as np
 
 from depqueue import BadJob, RetryLater
-from services.kinds.wndchrm import cache, evaluation, interpolate, report_files, reports, weights
+from services.kinds.wndchrm import evaluation, interpolate, report_files, reports, weights
 from services.kinds.wndchrm.commands import Job, classify_output, missing_images, needed_images, report_paths
 from services.kinds.wndchrm.experiment import FloatArray, Labelled
-from services.kinds.wndchrm.features import image_features
 from services.kinds.wndchrm.training_data import (
     BUSY_RETRY_DELAY,
     Vector,
@@ -25,6 +24,8 @@ from services.kinds.wndchrm.training_data import (
     save_loaded_fits,
 )
 from wndchrm.dataroot import JobContext
+from wndchrm.features import cache
+from wndchrm.features.extract import image_features
 from wndchrm.formats.dataset import load_dataset, relative
 from wndchrm.formats.files import is_model
 from wndchrm.formats.fitfile import FitFile, write_fit

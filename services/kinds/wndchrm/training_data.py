@@ -11,12 +11,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from depqueue import BadJob, RetryLater
-from services.kinds.wndchrm import cache
-from services.kinds.wndchrm.engine import get_engine
 from services.kinds.wndchrm.experiment import Labelled
-from services.kinds.wndchrm.features import image_features
-from services.kinds.wndchrm.sampling import samples_per_image
 from wndchrm.dataroot import JobContext
+from wndchrm.features import cache
+from wndchrm.features.engine import get_engine
+from wndchrm.features.extract import image_features
+from wndchrm.features.sampling import samples_per_image
 from wndchrm.formats.dataset import load_dataset, relative
 from wndchrm.formats.files import is_model
 from wndchrm.formats.fitfile import UNKNOWN, FitFile, read_fit, write_fit

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from services.kinds.wndchrm.engine import Engine
-from services.kinds.wndchrm.sampling import samples_per_image
+from wndchrm.features.engine import Engine
+from wndchrm.features.sampling import samples_per_image
 from wndchrm.formats.outputs import full_disk_retries_later
 from wndchrm.options import Options
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from services.kinds.wndchrm import cache, sigfile
-from services.kinds.wndchrm.engine import Engine, get_engine
-from services.kinds.wndchrm.images import load_tiles
+from wndchrm.features import cache, sigfile
+from wndchrm.features.engine import Engine, get_engine
+from wndchrm.features.images import load_tiles
 from wndchrm.options import Options
 
 log = logging.getLogger(__name__)

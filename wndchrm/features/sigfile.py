@@ -28,7 +28,7 @@ from typing import NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
-from services.kinds.wndchrm.sampling import Sample, sample_name, samples
+from wndchrm.features.sampling import Sample, sample_name, samples
 from wndchrm.formats.names import columns_in, names_42, to_42
 from wndchrm.formats.outputs import full_disk_retries_later
 from wndchrm.options import Options

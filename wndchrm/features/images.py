@@ -6,7 +6,7 @@
   channels and truncated to whole numbers, as the C++ program does.
 - Any compression tifffile reads (with imagecodecs: LZW, Deflate, PackBits, ...), strips or tiles.
 - A multi-page TIFF gives its first page (the C++ program refuses such a file; see the README).
-- Binary ``.ppm`` files too (:mod:`services.kinds.wndchrm.ppm`).
+- Binary ``.ppm`` files too (:mod:`wndchrm.formats.ppm`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import tifffile
 from numpy.typing import NDArray
 
 from depqueue import BadJob
-from services.kinds.wndchrm.sampling import MIN_TILE_SIDE, cut_samples
+from wndchrm.features.sampling import MIN_TILE_SIDE, cut_samples
 from wndchrm.formats.files import IMAGE_SUFFIXES, PPM_SUFFIXES, is_image
 from wndchrm.formats.ppm import read_ppm
 from wndchrm.options import Options
