@@ -55,7 +55,7 @@ def measured(cmd: list[str], cwd: Path, timeout: float | None = None) -> dict[st
 def load_only(root: str, dataset: str) -> None:
     """The features a parent loads (every image's .sig), and nothing else."""
     from services.kinds import JobContext
-    from services.kinds.wndchrm.training_data import job_vector, labelled
+    from wndchrm.classifier.training_data import job_vector, labelled
     from wndchrm.options import Options
 
     opts = Options()

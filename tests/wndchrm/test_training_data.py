@@ -9,8 +9,8 @@ import pytest
 
 from depqueue.errors import BadJob
 from services.kinds import JobContext
-from services.kinds.wndchrm.training_data import feature_names, fit_samples
 from wndchrm import options
+from wndchrm.classifier.training_data import feature_names, fit_samples
 from wndchrm.formats.fitfile import FitFile, write_fit
 
 

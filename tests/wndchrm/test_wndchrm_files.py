@@ -19,8 +19,8 @@ import pytest
 from depqueue.errors import BadJob
 from services.kinds import JobContext
 from services.kinds.wndchrm.kind import WndchrmKind
-from services.kinds.wndchrm.training_data import features_of
 from tests.wndchrm.wndchrm_helpers import run_through_kind
+from wndchrm.classifier.training_data import features_of
 from wndchrm.features.engine import get_engine
 from wndchrm.features.extract import image_features, needs_features
 from wndchrm.features.images import load_tiles

@@ -13,8 +13,8 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from services.kinds.wndchrm.evaluation import TestResult
-from services.kinds.wndchrm.predict import ImageResult
+from wndchrm.classifier.evaluation import TestResult
+from wndchrm.classifier.predict import ImageResult
 
 SEPARATOR = "----------"
 

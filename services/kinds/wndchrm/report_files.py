@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.kinds.wndchrm import experiment, reports
+from services.kinds.wndchrm import reports
 from services.kinds.wndchrm.commands import Job
-from services.kinds.wndchrm.evaluation import TestResult
-from services.kinds.wndchrm.experiment import Labelled
 from services.kinds.wndchrm.report_data import dataset_summary
+from wndchrm.classifier import experiment
+from wndchrm.classifier.evaluation import TestResult
+from wndchrm.classifier.experiment import Labelled
 from wndchrm.dataroot import JobContext
 from wndchrm.formats.dataset import relative
 from wndchrm.formats.outputs import write_atomic

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from services.kinds.wndchrm import report_charts
-from services.kinds.wndchrm.evaluation import TestResult
 from services.kinds.wndchrm.printout import printout
 from services.kinds.wndchrm.report_data import report_data
 from services.kinds.wndchrm.report_html import html_report
+from wndchrm.classifier.evaluation import TestResult
 
 __all__ = ["classify_tsv", "html_report", "json_report", "report_data", "text_report", "thumbnails", "tsv_exports"]
 

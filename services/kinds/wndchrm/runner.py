@@ -10,10 +10,11 @@ from typing import Any
 import numpy as np
 
 from depqueue import BadJob, RetryLater
-from services.kinds.wndchrm import evaluation, interpolate, report_files, reports, weights
+from services.kinds.wndchrm import report_files, reports
 from services.kinds.wndchrm.commands import Job, classify_output, missing_images, needed_images, report_paths
-from services.kinds.wndchrm.experiment import FloatArray, Labelled
-from services.kinds.wndchrm.training_data import (
+from wndchrm.classifier import evaluation, interpolate, weights
+from wndchrm.classifier.experiment import FloatArray, Labelled
+from wndchrm.classifier.training_data import (
     BUSY_RETRY_DELAY,
     Vector,
     features_of,

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from depqueue import BadJob
-from services.kinds.wndchrm import interpolate
+from wndchrm.classifier import interpolate
 from wndchrm.options import CLASSIFY_TRAIN_FRACTION, DEFAULT_TRAIN_FRACTION, Options
 
 log = logging.getLogger(__name__)

@@ -16,10 +16,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from depqueue import BadJob
-from services.kinds.wndchrm import experiment, interpolate, predict, wnd
-from services.kinds.wndchrm import weights as fw
-from services.kinds.wndchrm.experiment import Labelled
-from services.kinds.wndchrm.predict import ImageResult
+from wndchrm.classifier import experiment, interpolate, predict, wnd
+from wndchrm.classifier import weights as fw
+from wndchrm.classifier.experiment import Labelled
+from wndchrm.classifier.predict import ImageResult
 from wndchrm.options import Options
 
 FloatArray = NDArray[np.float64]

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from depqueue import BadJob, RetryLater
-from services.kinds.wndchrm.experiment import Labelled
+from wndchrm.classifier.experiment import Labelled
 from wndchrm.dataroot import JobContext
 from wndchrm.features import cache
 from wndchrm.features.engine import get_engine

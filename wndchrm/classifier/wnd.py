@@ -29,8 +29,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import logsumexp
 
-from services.kinds.wndchrm import weights as fw
-from services.kinds.wndchrm.interpolate import nearest_value
+from wndchrm.classifier import weights as fw
+from wndchrm.classifier.interpolate import nearest_value
 
 DBL_EPSILON = sys.float_info.epsilon
 FLT_MAX = float(np.finfo(np.float32).max)

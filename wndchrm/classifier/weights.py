@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from depqueue import BadJob
-from services.kinds.wndchrm.interpolate import c_atof
+from wndchrm.classifier.interpolate import c_atof
 
 FloatArray = NDArray[np.float64]
 IndexArray = NDArray[np.intp]

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from depqueue import BadJob
-from services.kinds.wndchrm import interpolate, wnd
+from wndchrm.classifier import interpolate, wnd
 
 FloatArray = NDArray[np.float64]
 IndexArray = NDArray[np.intp]
