@@ -19,12 +19,13 @@ from wndchrm_helpers import run_through_kind
 
 from depqueue.errors import BadJob
 from services.kinds import JobContext
-from services.kinds.wndchrm import WNDCHRM, printout
+from services.kinds.wndchrm import WNDCHRM
 from services.kinds.wndchrm.commands import parse_job, report_paths
 from wndchrm import options
 from wndchrm.classifier import evaluation, experiment, wnd
 from wndchrm.classifier.experiment import Labelled
 from wndchrm.formats.fitfile import read_fit
+from wndchrm.reports import printout
 
 
 def _opts(*words: str) -> options.Options:

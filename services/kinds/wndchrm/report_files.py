@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.kinds.wndchrm import reports
 from services.kinds.wndchrm.commands import Job
-from services.kinds.wndchrm.report_data import dataset_summary
+from wndchrm import reports
 from wndchrm.classifier import experiment
 from wndchrm.classifier.evaluation import TestResult
 from wndchrm.classifier.experiment import Labelled
 from wndchrm.dataroot import JobContext
 from wndchrm.formats.dataset import relative
 from wndchrm.formats.outputs import write_atomic
+from wndchrm.reports.data import dataset_summary
 
 #: What the report says made it.
 PROGRAM = "wndchrm-queue built-in engine (CharmFeatures), wndchrm 1.60 methods"

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 
 from depqueue import BadJob, RetryLater
-from services.kinds.wndchrm import report_files, reports
+from services.kinds.wndchrm import report_files
 from services.kinds.wndchrm.commands import Job, classify_output, missing_images, needed_images, report_paths
+from wndchrm import reports
 from wndchrm.classifier import evaluation, interpolate, weights
 from wndchrm.classifier.experiment import FloatArray, Labelled
 from wndchrm.classifier.training_data import (

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.kinds.wndchrm import report_charts as charts
-from services.kinds.wndchrm import report_tables as t
-from services.kinds.wndchrm.report_tables import esc
+from wndchrm.reports import charts
+from wndchrm.reports import tables as t
+from wndchrm.reports.tables import esc
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:0 12px;color:#222}

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from services.kinds.wndchrm import report_stats as stats
 from wndchrm.classifier import interpolate
 from wndchrm.classifier.evaluation import SplitResult, TestResult
 from wndchrm.classifier.predict import ImageResult
+from wndchrm.reports import stats
 
 #: The JSON format: 3 added every section of wndchrm's HTML report to 2's figures.
 FORMAT_VERSION = 3

@@ -1,6 +1,6 @@
 """The reports of ``test`` and ``classify``: wndchrm's text, a JSON record, TSVs, and a self-contained HTML page.
 
-The JSON and the HTML are both drawn from one structure (:func:`report_data.report_data`), whose
+The JSON and the HTML are both drawn from one structure (:func:`data.report_data`), whose
 numbers are the ones the text (:mod:`printout`) prints.
 """
 
@@ -10,11 +10,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from services.kinds.wndchrm import report_charts
-from services.kinds.wndchrm.printout import printout
-from services.kinds.wndchrm.report_data import report_data
-from services.kinds.wndchrm.report_html import html_report
 from wndchrm.classifier.evaluation import TestResult
+from wndchrm.reports import charts
+from wndchrm.reports.data import report_data
+from wndchrm.reports.html import html_report
+from wndchrm.reports.printout import printout
 
 __all__ = ["classify_tsv", "html_report", "json_report", "report_data", "text_report", "thumbnails", "tsv_exports"]
 
@@ -67,7 +67,7 @@ def thumbnails(paths: list[str], root: Path) -> dict[str, str]:
     """A PNG data URI per readable image (paths relative to ``root``); unreadable ones are left out."""
     found: dict[str, str] = {}
     for path in dict.fromkeys(paths):
-        uri = report_charts.thumbnail(root / path)
+        uri = charts.thumbnail(root / path)
         if uri is not None:
             found[path] = uri
     return found

@@ -1,4 +1,4 @@
-"""HTML tables of the report, each drawn from the report's JSON structure (:mod:`report_data`).
+"""HTML tables of the report, each drawn from the report's JSON structure (:mod:`data`).
 
 Number cells are plain ``td`` and text cells ``td class=t``. Numbers keep the text report's precision
 where it prints them (probabilities ``.3f``, normalisation factors ``.3g``, matrices ``.5f``); a missing
