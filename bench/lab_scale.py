@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 CPP = Path("/work/wndcpp/src/wndchrm")
-OURS = [sys.executable, "-m", "services.kinds.wndchrm", "--data-root"]
+OURS = [sys.executable, "-m", "wndchrm", "--data-root"]
 
 
 def measured(cmd: list[str], cwd: Path, timeout: float | None = None) -> dict[str, object]:
@@ -65,7 +65,7 @@ def load_only(root: str, dataset: str) -> None:
 
 def baseline() -> None:
     """Imports and the engine's names, which every step pays before its work."""
-    from services.kinds.wndchrm import runner  # noqa: F401
+    from wndchrm.cli import runner  # noqa: F401
     from wndchrm.features.engine import get_engine
 
     get_engine()

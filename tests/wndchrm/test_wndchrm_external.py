@@ -17,7 +17,7 @@ from wndchrm_helpers import FakeQueue, run_through_kind
 from depqueue.errors import BadJob
 from services.kinds import JobContext
 from services.kinds.wndchrm import WndchrmKind
-from services.kinds.wndchrm.external import ExternalFailed
+from wndchrm.cli.external import ExternalFailed
 from wndchrm.formats.cpp_names import check_lines, sig_files
 from wndchrm.options import Options, parse
 

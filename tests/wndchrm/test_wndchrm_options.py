@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from depqueue.errors import BadJob
-from services.kinds.wndchrm import support
+from wndchrm.cli import support
 from wndchrm.options import Block, Options, parse
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from depqueue import BadJob
-from services.kinds.wndchrm.commands import Job, classify_output
+from wndchrm.cli.commands import Job, classify_output
 from wndchrm.dataroot import JobContext
 from wndchrm.formats.cpp_names import check_lines, sig_files
 from wndchrm.formats.dataset import relative

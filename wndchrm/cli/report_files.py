@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.kinds.wndchrm.commands import Job
 from wndchrm import reports
 from wndchrm.classifier import experiment
 from wndchrm.classifier.evaluation import TestResult
 from wndchrm.classifier.experiment import Labelled
+from wndchrm.cli.commands import Job
 from wndchrm.dataroot import JobContext
 from wndchrm.formats.dataset import relative
 from wndchrm.formats.outputs import write_atomic

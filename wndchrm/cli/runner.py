@@ -10,8 +10,6 @@ from typing import Any
 import numpy as np
 
 from depqueue import BadJob, RetryLater
-from services.kinds.wndchrm import report_files
-from services.kinds.wndchrm.commands import Job, classify_output, missing_images, needed_images, report_paths
 from wndchrm import reports
 from wndchrm.classifier import evaluation, interpolate, weights
 from wndchrm.classifier.experiment import FloatArray, Labelled
@@ -25,6 +23,8 @@ from wndchrm.classifier.training_data import (
     labelled,
     save_loaded_fits,
 )
+from wndchrm.cli import report_files
+from wndchrm.cli.commands import Job, classify_output, missing_images, needed_images, report_paths
 from wndchrm.dataroot import JobContext
 from wndchrm.features import cache
 from wndchrm.features.extract import image_features
