@@ -38,7 +38,7 @@ import tifffile
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.features_vs_charm import time_queue
-from services.kinds.wndchrm.example_data import TEXTURES
+from testkit.example_data import TEXTURES
 from wndchrm.features.engine import get_engine
 from wndchrm.features.images import load_tiles
 from wndchrm.options import parse

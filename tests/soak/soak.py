@@ -145,7 +145,7 @@ def run_soak(workdir: Path, parents: int, deps: int, max_faults: int, max_second
     started = time.monotonic()
     queue = DepQueue(port=server.port)
     if work == "wndchrm":
-        from services.kinds.wndchrm.example_data import build_textures
+        from testkit.example_data import build_textures
         for i in range(parents):
             build_textures(data / f"set{i}", per_class=max(2, deps // 3), size=48)
         argvs = [["wndchrm", "train", "-l", f"set{i}/textures", f"out/set{i}.fit"] for i in range(parents)]

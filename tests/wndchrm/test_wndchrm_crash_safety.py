@@ -16,7 +16,7 @@ import numpy as np
 import tifffile
 
 from depqueue import DepQueue
-from services.kinds.wndchrm.example_data import build_textures
+from testkit.example_data import build_textures
 from tests.conftest import Beanstalkd
 from tests.queue_helpers import WorkerPool, wait_outcomes, wait_until
 from wndchrm.features import cache

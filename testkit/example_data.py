@@ -1,6 +1,6 @@
 """Small labelled TIFF datasets built from images that ship inside registry packages (no downloads).
 
-    python -m services.kinds.wndchrm.example_data OUTDIR [--per-class N] [--size PIXELS]
+    python -m testkit.example_data OUTDIR [--per-class N] [--size PIXELS]
 
 - ``OUTDIR/textures/{brick,grass,gravel}/``: tiles cut from scikit-image's CC0 texture photographs
   (512x512 each), a 3-class texture set. Tiles are ``size`` wide and 3/4 of that high, 16-bit (the 8-bit
