@@ -3,6 +3,9 @@
     python bench/lab_data.py ROOT                     # once: 10,000 images with features cached
     python bench/lab_scale.py ROOT [--sizes 1 3 10] [--wndchrm PATH] [--cpp-timeout 900]
 
+The C++ wndchrm is ``--wndchrm``, else ``WNDCHRM_BINARY``, else ``wndchrm`` on PATH; without one its
+figures are left out.
+
 For each dataset size (thousands of images) every step runs in a process of its own, timed, with its peak
 resident memory (``ru_maxrss`` from ``wait4``): expansion (``check``: which images need a dependency),
 loading features (every ``.sig``), and the parent's ``train``, ``test -n5`` and ``classify`` of 1,000
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -23,12 +27,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-CPP = Path("/work/wndcpp/src/wndchrm")
 OURS = [sys.executable, "-m", "wndchrm", "--data-root"]
 
 
-def measured(cmd: list[str], cwd: Path, timeout: float | None = None) -> dict[str, object]:
-    """Wall seconds, peak RSS (MiB) and load average of one command; ``timed_out`` if it was cut off."""
+def measured(cmd: list[str], cwd: Path, timeout: float | None = None, cpp: bool = False) -> dict[str, object]:
+    """Wall seconds, peak RSS (MiB) and load average of one command; ``timed_out`` if it was cut off.
+    ``cpp``: the command is the C++ program's, which exits 1 even on success."""
     load = os.getloadavg()[0]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -47,7 +51,7 @@ def measured(cmd: list[str], cwd: Path, timeout: float | None = None) -> dict[st
     code = os.waitstatus_to_exitcode(status)
     result: dict[str, object] = {"seconds": round(elapsed, 2), "peak_mib": round(usage.ru_maxrss / 1024, 1),
                                  "cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "load": round(load, 2)}
-    if code != 0 and cmd[0] != str(CPP):  # the C++ program exits 1 even on success
+    if code != 0 and not cpp:
         result["error"] = stderr[-400:]
     return result
 
@@ -94,7 +98,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("root", type=Path)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 3, 10], help="thousands of images")
-    parser.add_argument("--wndchrm", type=Path, default=CPP, help="the C++ wndchrm 1.60")
+    parser.add_argument("--wndchrm", type=Path, default=os.environ.get("WNDCHRM_BINARY") or shutil.which("wndchrm"),
+                        help="the C++ wndchrm 1.60 [WNDCHRM_BINARY, else wndchrm on PATH]")
     parser.add_argument("--cpp-timeout", type=float, default=900.0)
     parser.add_argument("--only", nargs="*", help="run only the steps whose names start with these")
     parser.add_argument("--phase", nargs="*", help=argparse.SUPPRESS)
@@ -107,9 +112,10 @@ def main() -> None:
     (root / "fits").mkdir(exist_ok=True)
     if not (root / "fits/test1k.fit").exists():
         measured(ours(root, "train", "test1k", "fits/test1k.fit"), root)
-    cpp = args.wndchrm if args.wndchrm.exists() else None
+    cpp = args.wndchrm if args.wndchrm is not None and args.wndchrm.exists() else None
     if cpp is None:
-        print(f"no C++ wndchrm at {args.wndchrm}: its figures are left out")
+        where = args.wndchrm or "WNDCHRM_BINARY or on PATH"
+        print(f"no C++ wndchrm at {where}: its figures are left out")
     figures: dict[str, dict[str, object]] = {}
     for k in args.sizes:
         runs = steps(root, k)
@@ -119,7 +125,8 @@ def main() -> None:
         for name, cmd in runs.items():
             if args.only and not any(name.startswith(o) for o in args.only) and name != "train":
                 continue
-            result = measured(cmd, root, args.cpp_timeout if cmd[0] == str(cpp) else None)
+            is_cpp = cmd[0] == str(cpp)
+            result = measured(cmd, root, args.cpp_timeout if is_cpp else None, cpp=is_cpp)
             figures[f"{k}k {name}"] = result
             print(f"{k:>3}k  {name:24} {json.dumps(result)}", flush=True)
     if args.json:
