@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from depqueue import DepQueue
-from depqueue.errors import RetryLater
+from depqueue import DepQueue, RetryLater
 from testkit.beanstalkd import Beanstalkd, free_port
 from testkit.workers import BIN, WorkerPool, wait_outcomes, wait_until
 from tests.hardening.mounts import fill, tmpfs

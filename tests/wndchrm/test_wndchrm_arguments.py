@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from wndchrm_helpers import run_through_kind
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds import JobContext
 from services.kinds.wndchrm import WNDCHRM, WndchrmKind
 from services.kinds.wndchrm.kind import register_for

@@ -16,7 +16,7 @@ import pytest
 import tifffile
 from wndchrm_helpers import FakeQueue
 
-from depqueue.errors import RetryLater
+from depqueue import RetryLater
 from services.kinds import JobContext
 from services.kinds.wndchrm import WNDCHRM
 from wndchrm.features import cache

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from wndchrm_helpers import run_through_kind
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds import JobContext
 from services.kinds.wndchrm import WNDCHRM
 from wndchrm import options

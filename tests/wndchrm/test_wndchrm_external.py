@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from wndchrm_helpers import FakeQueue, run_through_kind
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds import JobContext
 from services.kinds.wndchrm import WndchrmKind
 from wndchrm.cli.external import ExternalFailed

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds import JobContext
 from services.kinds.wndchrm.kind import WndchrmKind
 from tests.wndchrm.wndchrm_helpers import run_through_kind

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from wndchrm.features.images import RGB_WEIGHTS, load_tiles, read_image
 from wndchrm.features.sampling import downsample, rotate, sample_name, samples
 from wndchrm.formats.cpp_names import sample_names

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from wndchrm_helpers import FakeQueue, run_through_kind
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds import JobContext
 from services.kinds.wndchrm import WNDCHRM
 from wndchrm.features import cache

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from wndchrm.cli import support
 from wndchrm.options import Block, Options, parse
 
