@@ -1,6 +1,6 @@
 """Which parsed wndchrm options the built-in (CharmFeatures) engine honours.
 
-Every option of the C++ usage parses (:mod:`options`); one the built-in engine cannot honour is refused
+Every option of the C++ usage parses (:mod:`wndchrm.options`); one the built-in engine cannot honour is refused
 when the job is submitted, with the reason, rather than silently ignored, since an ignored option gives
 results the user did not ask for. A configured C++ binary receives every option unchanged.
 """

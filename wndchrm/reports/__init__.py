@@ -3,7 +3,7 @@
 - ``render``: each report of a run as text (:func:`text_report`, :func:`json_report`,
   :func:`classify_tsv`, :func:`tsv_exports`) and the thumbnails the HTML shows.
 - ``printout``: wndchrm's printed output, line for line, from its first split on.
-- ``data``: the one structure the JSON is and the HTML is drawn from (:func:`report_data`).
+- ``data``: the one structure behind both the JSON and the HTML (:func:`report_data`).
 - ``stats``: the figures of wndchrm's HTML report that its printout lacks (P values, intervals,
   feature statistics, class distances).
 - ``html``: the self-contained HTML page (:func:`html_report`), from ``tables`` and ``charts``.
