@@ -3,15 +3,14 @@
     python bench/lab_data.py ROOT                     # once: 10,000 images with features cached
     python bench/lab_scale.py ROOT [--sizes 1 3 10] [--wndchrm PATH] [--cpp-timeout 900]
 
-The C++ wndchrm is ``--wndchrm``, else ``WNDCHRM_BINARY``, else ``wndchrm`` on PATH; without one its
-figures are left out.
-
 For each dataset size (thousands of images) every step runs in a process of its own, timed, with its peak
 resident memory (``ru_maxrss`` from ``wait4``): expansion (``check``: which images need a dependency),
 loading features (every ``.sig``), and the parent's ``train``, ``test -n5`` and ``classify`` of 1,000
 images, from the dataset (``.sig`` files) and from the ``.fit`` that ``train`` wrote. The C++ program runs
 ``test -n5`` and ``classify`` on the same ``.fit`` files, bounded by --cpp-timeout seconds (a run cut off is
-reported as such). The load average is printed with every figure: the machine is shared.
+reported as such); without the C++ program (``--wndchrm``, else ``WNDCHRM_BINARY``, else ``wndchrm`` on the
+PATH) its rows are left out, and said so. The load average is printed with every figure: the machine is
+shared. A step of ours that fails is printed with its error, and the exit code is then 1.
 """
 
 from __future__ import annotations
@@ -31,8 +30,8 @@ OURS = [sys.executable, "-m", "wndchrm", "--data-root"]
 
 
 def measured(cmd: list[str], cwd: Path, timeout: float | None = None, cpp: bool = False) -> dict[str, object]:
-    """Wall seconds, peak RSS (MiB) and load average of one command; ``timed_out`` if it was cut off.
-    ``cpp``: the command is the C++ program's, which exits 1 even on success."""
+    """Wall seconds, peak RSS (MiB) and load average of one command; ``timed_out`` if it was cut off, ``error``
+    if it failed (never for ``cpp``, the C++ program, which exits 1 even on success)."""
     load = os.getloadavg()[0]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -98,8 +97,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("root", type=Path)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 3, 10], help="thousands of images")
-    parser.add_argument("--wndchrm", type=Path, default=os.environ.get("WNDCHRM_BINARY") or shutil.which("wndchrm"),
-                        help="the C++ wndchrm 1.60 [WNDCHRM_BINARY, else wndchrm on PATH]")
+    parser.add_argument("--wndchrm", default=os.environ.get("WNDCHRM_BINARY") or shutil.which("wndchrm"),
+                        help="the C++ wndchrm 1.60 (default: WNDCHRM_BINARY, else wndchrm on the PATH)")
     parser.add_argument("--cpp-timeout", type=float, default=900.0)
     parser.add_argument("--only", nargs="*", help="run only the steps whose names start with these")
     parser.add_argument("--phase", nargs="*", help=argparse.SUPPRESS)
@@ -112,10 +111,10 @@ def main() -> None:
     (root / "fits").mkdir(exist_ok=True)
     if not (root / "fits/test1k.fit").exists():
         measured(ours(root, "train", "test1k", "fits/test1k.fit"), root)
-    cpp = args.wndchrm if args.wndchrm is not None and args.wndchrm.exists() else None
+    cpp = args.wndchrm if args.wndchrm and Path(args.wndchrm).is_file() else None
     if cpp is None:
-        where = args.wndchrm or "WNDCHRM_BINARY or on PATH"
-        print(f"no C++ wndchrm at {where}: its figures are left out")
+        where = f"no file {args.wndchrm}" if args.wndchrm else "none given (WNDCHRM_BINARY, --wndchrm, PATH)"
+        print(f"C++ wndchrm rows left out: {where}")
     figures: dict[str, dict[str, object]] = {}
     for k in args.sizes:
         runs = steps(root, k)
@@ -125,12 +124,15 @@ def main() -> None:
         for name, cmd in runs.items():
             if args.only and not any(name.startswith(o) for o in args.only) and name != "train":
                 continue
-            is_cpp = cmd[0] == str(cpp)
+            is_cpp = cmd[0] == cpp
             result = measured(cmd, root, args.cpp_timeout if is_cpp else None, cpp=is_cpp)
             figures[f"{k}k {name}"] = result
             print(f"{k:>3}k  {name:24} {json.dumps(result)}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
+    failed = [name for name, result in figures.items() if "error" in result]
+    if failed:
+        sys.exit(f"lab_scale: {len(failed)} step(s) failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

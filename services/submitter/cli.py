@@ -22,10 +22,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from depqueue import DepQueue
-from depqueue.compat import original_workers
-from depqueue.errors import BadJob, BeanstalkdUnreachable, JobTooBig, MalformedJob, NotCancellable
-from depqueue.pool import queue_from
+from depqueue import BadJob, BeanstalkdUnreachable, DepQueue, JobTooBig, MalformedJob, NotCancellable, original_workers
 from services import kinds
 from services.common import (
     ExitCode,
@@ -61,7 +58,7 @@ class DefaultToSubmit(click.Group):
 
 def connect(config: ServiceConfig) -> DepQueue:
     """A queue whose server answered, after ``beanstalkd_retries`` tries; exit 4 when it never did."""
-    queue = DepQueue.adopt(queue_from(config))
+    queue = DepQueue.from_config(config)
     wait = config.beanstalkd_wait_retry
     for attempt in range(max(1, config.beanstalkd_retries)):
         try:
@@ -242,10 +239,9 @@ def failed(config_file: str | None, as_json: bool, **flags: Any) -> None:
         return
     table = Table("record", "job", "batch", "command", "reason", title=f"{len(records)} failed")
     for record in records:
-        envelope = record.body.get("envelope") or {}
-        command = " ".join(envelope.get("params", [])) or f"(set aside from {record.body.get('tube')})"
-        table.add_row(str(record.id), str(record.body.get("job")), str(record.body.get("batch") or ""),
-                      command[:80], str(record.body.get("reason", ""))[:200])
+        job = record.value
+        command = " ".join((job.envelope or {}).get("params", [])) or f"(set aside from {job.tube})"
+        table.add_row(str(record.id), str(job.job), job.batch or "", command[:80], job.reason[:200])
     Console().print(table)
 
 

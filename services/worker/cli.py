@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from depqueue import QueueMain
-from depqueue.logs import setup_logging
+from depqueue import QueueMain, setup_logging
 from services.common import config_options, job_context, load
 from services.kinds import builtin, register
 from services.worker.dispatch import KindDispatcher

@@ -11,17 +11,24 @@ Every body is a JSON object with ``"v": 1`` and a ``"type"``:
 - ``wake``: put in ``<tube>-wake`` by an expander for each idle worker, to look at its new dependency tube.
 
 Image data never travels here, only argv strings.
+
+This module owns the bodies' byte layout too, for the code that reads a body without decoding it all:
+every job body starts with ``BODY_PREFIX`` and its params (``split_params``), a dependency names its
+parent as ``"parent":<id>,`` (``dependency_of``), and a signed body ends in ``SIGNATURE``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from depqueue import defaults, tubes
+from depqueue import defaults
 from depqueue.errors import JobTooBig, MalformedJob
+from depqueue.wire import tubes
 
 VERSION = 1
 JOB_TYPES = ("job", "dep")
@@ -77,6 +84,36 @@ class Envelope:
 
 
 _FIELDS = tuple(f.name for f in fields(Envelope))
+
+
+#: How every job body starts: ``to_dict`` puts ``v`` first and ``params`` next.
+BODY_PREFIX = f'{{"v":{VERSION},"params":'
+#: A signature (depqueue.wire.signing), always the last field of a signed body; group 1 is its hex.
+SIGNATURE = re.compile(rb',"sig":"([0-9a-f]{64})"}\Z')
+_SIGNATURE_TEXT = re.compile(SIGNATURE.pattern.decode())
+_DECODER = json.JSONDecoder()
+
+
+def split_params(body: bytes) -> tuple[object, str] | None:
+    """The params of a job body and the rest of its text after them (its signature left out), or None for
+    a body that does not start as ours."""
+    try:
+        text = body.decode("utf-8")
+        if not text.startswith(BODY_PREFIX):
+            return None
+        params, end = _DECODER.raw_decode(text, len(BODY_PREFIX))
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError both
+        return None
+    rest = text[end:]
+    signature = _SIGNATURE_TEXT.search(rest)
+    return params, rest if signature is None else rest[:signature.start()] + "}"
+
+
+def dependency_of(parent: int) -> Callable[[bytes], bool]:
+    """A test of a body's bytes: is it a dependency of ``parent``? (As ``to_dict`` writes one; a false
+    answer costs only an extra round trip to the caller.)"""
+    marker = b'"parent":%d,' % parent
+    return lambda body: marker in body and b'"type":"dep"' in body
 
 
 def encode_record(record: dict[str, Any], max_size: int | None = None) -> bytes:

@@ -8,7 +8,7 @@ main tube ``T``:
 - ``T-deps-<parent id>``: the parent's dependencies (tab-joined, no manifest);
 - ``T-ready``: parents whose dependencies were done (or that had none), waiting to run.
 
-A worker here takes such a queue over as follows (``LegacyGuard``):
+A worker here takes such a queue over as follows (``LegacyGuard``, which the pool gives every worker):
 
 - an old-format body in ``T`` or ``T-ready`` is converted to today's envelope (its argv, batch
   ``original``, TTR 300) put in ``T``, and the old job deleted; logged once per job. The converted
@@ -34,9 +34,9 @@ from __future__ import annotations
 import logging
 import time
 
-from depqueue.connection import Connection, Job
-from depqueue.envelope import Envelope, decode_record, describe, envelope_from_record
 from depqueue.errors import MalformedJob
+from depqueue.wire.connection import Connection, Job
+from depqueue.wire.envelope import Envelope, decode_record, describe, envelope_from_record
 
 log = logging.getLogger("depqueue.compat")
 
@@ -129,9 +129,13 @@ class LegacyGuard:
             self.take_over_tubes()
         return count > 0
 
-    def take_over(self, job: Job, tube: str, params: list[str]) -> bool:
-        """A reserved old-format job: a parent is converted; a dependency retires its whole tube when its
-        parent is the original's too (or gone). False, leaving the job to the caller, otherwise."""
+    def take_over(self, job: Job, tube: str) -> bool:
+        """A reserved job in the original's format: a parent is converted; a dependency retires its whole
+        tube when its parent is the original's too (or gone). False, leaving the job to the worker (which
+        sets it aside), for anything else or when this guard does not convert."""
+        params = legacy_params(job.body) if self.converts else None
+        if params is None:
+            return False
         if tube == self.tube:
             convert(self.conn, self.tube, job.id, params, tube)
             return True

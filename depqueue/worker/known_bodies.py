@@ -11,15 +11,8 @@ the problem. A signature is never cached: the caller verifies every body's own.
 
 from __future__ import annotations
 
-import json
-import re
+from depqueue.wire.envelope import Envelope, split_params
 
-from depqueue.envelope import Envelope
-
-#: How every job body starts (envelope.py writes ``v`` and then ``params``).
-_PREFIX = '{"v":1,"params":'
-_SIGNATURE = re.compile(r',"sig":"[0-9a-f]{64}"}\Z')
-_DECODER = json.JSONDecoder()
 #: Shapes kept; a worker serves a few dozen parents at once (MAX_WATCHED_DEP_TUBES).
 MAX_SHAPES = 128
 
@@ -30,7 +23,7 @@ class KnownBodies:
 
     def envelope(self, body: bytes) -> Envelope | None:
         """The envelope of ``body`` when its shape was checked before, else None (check it in full)."""
-        found = _split(body)
+        found = split_params(body)
         if found is None:
             return None
         params, shape = found
@@ -41,24 +34,10 @@ class KnownBodies:
 
     def remember(self, body: bytes, envelope: Envelope) -> None:
         """Keep the shape of ``body``, whose envelope (``envelope``) was checked in full."""
-        found = _split(body)
+        found = split_params(body)
         # A body whose params appear twice would decode to the later ones: not a shape to trust.
         if found is None or found[0] != envelope.params:
             return
         if len(self._shapes) >= MAX_SHAPES:
             self._shapes.clear()
         self._shapes[found[1]] = envelope
-
-
-def _split(body: bytes) -> tuple[object, str] | None:
-    """The params of a body and the rest of its text after them (its signature left out)."""
-    try:
-        text = body.decode("utf-8")
-        if not text.startswith(_PREFIX):
-            return None
-        params, end = _DECODER.raw_decode(text, len(_PREFIX))
-    except ValueError:  # UnicodeDecodeError and JSONDecodeError both
-        return None
-    rest = text[end:]
-    signature = _SIGNATURE.search(rest)
-    return params, rest if signature is None else rest[:signature.start()] + "}"

@@ -3,20 +3,21 @@
 Records are jobs that no worker reserves (they live in tubes workers do not watch, or are buried), so
 they are as durable as the jobs (binlog) and need no second store. Each kind has one dataclass below,
 whoever writes it; its body on the wire is the dataclass's fields plus ``"v"`` (envelope.VERSION) and
-``"type"``. Reading gives ``Record`` (id and decoded body); the worker turns the two records it acts
-on, manifests and dependency failures, back into their dataclasses.
+``"type"``. Reading gives them back typed: ``Record`` holds the job's id and the dataclass
+(``parse_record`` turns a decoded body into its dataclass).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from depqueue import defaults, tubes
-from depqueue.connection import Connection
-from depqueue.envelope import VERSION, Envelope, decode_record, describe, encode_record, shorten
+from depqueue import defaults
 from depqueue.errors import JobTooBig, MalformedJob
+from depqueue.wire import tubes
+from depqueue.wire.connection import Connection
+from depqueue.wire.envelope import VERSION, Envelope, decode_record, describe, encode_record, shorten
 
 #: Records go ahead of any job in their tube; the value does not matter to workers, who never see them.
 RECORD_PRIORITY = 0
@@ -24,16 +25,8 @@ RECORD_PRIORITY = 0
 RECORD_TTR = 120
 
 
-@dataclass(frozen=True)
-class Record:
-    """A record job as read back: its id and its decoded body."""
-
-    id: int
-    body: dict[str, Any]
-
-
 class RecordBody:
-    """What every record kind shares: its ``type`` on the wire and its encoding."""
+    """What every record kind shares: its ``type`` on the wire, its encoding and its decoding."""
 
     TYPE: ClassVar[str]
     #: Fields emptied one by one, in this order, when the record would not fit in one job.
@@ -44,6 +37,15 @@ class RecordBody:
         for item in fields(self):  # type: ignore[arg-type]
             body[item.name] = getattr(self, item.name)
         return body
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> Any:
+        """The record of a decoded body of this kind; MalformedJob when a field it needs is missing."""
+        known = {item.name for item in fields(cls)}  # type: ignore[arg-type]
+        try:
+            return cls(**{key: value for key, value in body.items() if key in known})
+        except TypeError as exc:
+            raise MalformedJob(f"a {cls.TYPE} record without its fields: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,10 @@ class DepFailure(RecordBody):
     failed: float
 
     @classmethod
-    def from_body(cls, body: dict[str, Any], record_id: int) -> DepFailure:
+    def from_body(cls, body: dict[str, Any]) -> DepFailure:
+        """Read leniently: a record without its dependency's id (set aside before it was known) gets 0."""
         dep = body.get("dep")
-        return cls(parent=int(body.get("parent", 0)), dep=dep if isinstance(dep, int) else -record_id,
+        return cls(parent=int(body.get("parent", 0)), dep=dep if isinstance(dep, int) else 0,
                    params=[str(p) for p in body.get("params") or []], reason=str(body.get("reason", "")),
                    failed=float(body.get("failed") or 0.0))
 
@@ -129,6 +132,33 @@ class FailedJob(RecordBody):
     body_base64: str | None = None
 
 
+#: Every record kind by its ``type`` on the wire (wake records carry nothing and are never read back).
+RECORD_KINDS: dict[str, type[RecordBody]] = {kind.TYPE: kind for kind in (Manifest, DepFailure, Outcome, FailedJob)}
+R = TypeVar("R", bound=RecordBody)
+
+
+def parse_record(body: dict[str, Any]) -> RecordBody:
+    """The typed record of a decoded body (envelope.decode_record); MalformedJob for a job or a wake."""
+    kind = RECORD_KINDS.get(str(body.get("type")))
+    if kind is None:
+        raise MalformedJob(f"body type {body.get('type')!r} is not a record that is read back")
+    record: RecordBody = kind.from_body(body)
+    return record
+
+
+@dataclass(frozen=True)
+class Record(Generic[R]):
+    """A record as read back: the id of the job that holds it, and the record."""
+
+    id: int
+    value: R
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The record as it is on the wire (for printing it whole, as JSON)."""
+        return self.value.to_dict()
+
+
 @dataclass(frozen=True)
 class StoredManifest:
     """A manifest as read back, with the id of the buried job that holds it."""
@@ -176,19 +206,19 @@ def read_manifest(conn: Connection, dep_tube: str) -> StoredManifest | None:
         return None
 
 
-def reserve_all(conn: Connection, tube: str) -> list[Record]:
+def reserve_all(conn: Connection, tube: str) -> list[Record[Any]]:
     """Reserve every ready record of ``tube`` on a connection that watches only that tube."""
     conn.watch_only([tube])
-    found: list[Record] = []
+    found: list[Record[Any]] = []
     while (job := conn.reserve(0)) is not None:
         try:
-            found.append(Record(job.id, decode_record(job.body)))
+            found.append(Record(job.id, parse_record(decode_record(job.body))))
         except MalformedJob:
             conn.release(job.id, RECORD_PRIORITY)
     return found
 
 
-def read_all(conn: Connection, tube: str) -> list[Record]:
+def read_all(conn: Connection, tube: str) -> list[Record[Any]]:
     """Every ready record of ``tube``, left in place. Readers running at the same instant may miss some."""
     found = reserve_all(conn, tube)
     for record in found:
@@ -196,15 +226,15 @@ def read_all(conn: Connection, tube: str) -> list[Record]:
     return found
 
 
-def read_depfails(conn: Connection, tube: str, parent: int) -> list[Record]:
+def read_depfails(conn: Connection, tube: str, parent: int) -> list[Record[DepFailure]]:
     """A parent's failed dependencies, one record per dependency (a crash can write one twice)."""
     name = tubes.depfail(tube, parent)
     if conn.stats_tube(name) is None:
         return []  # the usual case, in one round trip
-    seen: dict[int, Record] = {}
+    seen: dict[int, Record[DepFailure]] = {}
     for record in read_all(conn, name):
-        dep = record.body.get("dep")
-        seen.setdefault(dep if isinstance(dep, int) else -record.id, record)
+        if isinstance(record.value, DepFailure):
+            seen.setdefault(record.value.dep or -record.id, record)
     return sorted(seen.values(), key=lambda r: r.id)
 
 
@@ -218,8 +248,8 @@ def purge(conn: Connection, tube: str, states: tuple[str, ...] = ("ready", "dela
     return deleted
 
 
-def failed_dep_summary(depfails: list[Record]) -> list[dict[str, Any]]:
+def failed_dep_summary(depfails: list[Record[DepFailure]]) -> list[dict[str, Any]]:
     """The failing dependencies as an outcome names them, bounded to keep the record small."""
-    named = [DepFailure.from_body(r.body, r.id) for r in depfails[: defaults.MAX_NAMED_FAILURES]]
-    return [{"dep": f.dep, "command": describe(f.params, 300), "reason": shorten(f.reason, 300)} for f in named]
+    return [{"dep": r.value.dep, "command": describe(r.value.params, 300), "reason": shorten(r.value.reason, 300)}
+            for r in depfails[: defaults.MAX_NAMED_FAILURES]]
 

@@ -1,19 +1,21 @@
-"""What ``add_job_deps_callback`` gets while a worker expands a parent: the worker's queue, buffered.
-
-The expansion is the worker's state, so it lives here and not on the worker's DepQueue: an
-ExpandingQueue shares that queue's connections, and its ``add_dependent_job`` for the parent being
-expanded sends the dependencies in pipelined batches instead of one round trip each.
+"""A parent's expansion: while ``add_job_deps_callback`` runs, the worker's own queue (the one the callback
+is given) hands the parent's dependencies to an ``Expansion`` (``DepQueue.expanding``), which sends them
+in pipelined batches instead of one round trip each.
 """
 
 from __future__ import annotations
 
-from depqueue import tubes
-from depqueue.connection import Connection
-from depqueue.envelope import Envelope, encode_params, encoded_around_params
-from depqueue.errors import JobTooBig, MalformedJob
-from depqueue.queue import DepQueue
-from depqueue.records import RECORD_TTR
-from depqueue.signing import SIGNATURE_BYTES
+from typing import TYPE_CHECKING
+
+from depqueue.errors import JobTooBig
+from depqueue.wire import tubes
+from depqueue.wire.connection import Connection
+from depqueue.wire.envelope import Envelope, encode_params, encoded_around_params
+from depqueue.wire.records import RECORD_TTR
+from depqueue.wire.signing import SIGNATURE_BYTES
+
+if TYPE_CHECKING:
+    from depqueue.client.queue import DepQueue
 
 #: Dependencies sent to beanstalkd in one write during an expansion.
 PUT_BATCH = 256
@@ -21,16 +23,17 @@ PUT_BATCH = 256
 WAKE = b'{"v":1,"type":"wake"}'
 
 
-class ExpandingQueue(DepQueue):
-    """``queue`` while the parent ``parent`` (its envelope ``envelope``) is being expanded into ``dep_tube``."""
+class Expansion:
+    """The dependencies of parent ``parent`` (its envelope ``envelope``) as ``queue``'s callback adds them
+    to ``dep_tube``: ``DepQueue.expanding`` routes its ``add_dependent_job`` here."""
 
     def __init__(self, queue: DepQueue, parent: int, envelope: Envelope, dep_tube: str) -> None:
-        super().__init__(queue.host, queue.port, queue.tube, connect_timeout=queue.connect_timeout,
-                         signer=queue.signer)
-        self.base = queue
-        self.parent = parent
+        self.conn = queue.conn
+        self.tube = queue.tube
+        self.signer = queue.signer
+        self.max_job_size = queue.max_job_size
         self.envelope = envelope
-        self.expanding_tube = dep_tube
+        self.dep_tube = dep_tube
         #: Every dependency body shares the parent's fields; only ``params`` differs. So a body is the
         #: template's encoding with the params' own encoding spliced in: the same bytes as encoding the
         #: whole record, at a fraction of the cost (checked by the envelope tests).
@@ -41,29 +44,8 @@ class ExpandingQueue(DepQueue):
         self.buffer: list[bytes] = []
         self.woken = False
 
-    @property
-    def conn(self) -> Connection:
-        return self.base.conn
-
-    @property
-    def reader(self) -> Connection:
-        return self.base.reader
-
-    @property
-    def max_job_size(self) -> int:
-        return self.base.max_job_size
-
-    def close(self) -> None:
-        """The connections are the worker's: they stay open."""
-
-    def add_dependent_job(self, dep_tube: str, params: list[str]) -> None:
-        """Buffer a dependency of the parent being expanded; any other tube is put at once."""
-        if dep_tube != self.expanding_tube:
-            super().add_dependent_job(dep_tube, params)
-            return
-        params = [str(p) for p in params]
-        if not params:
-            raise MalformedJob("a dependency's params must not be empty")
+    def add(self, params: list[str]) -> None:
+        """Buffer one dependency (its params already strings, not empty)."""
         encoded = encode_params(params)
         if len(encoded) > self.max_params:
             raise JobTooBig(f"job body is {len(encoded) + len(self.before) + len(self.after)} bytes, over "
@@ -79,7 +61,7 @@ class ExpandingQueue(DepQueue):
         """Send the buffered dependencies; after the first ones, wake idle workers to take them."""
         if self.buffer:
             bodies, self.buffer = self.buffer, []
-            self.conn.put_many(self.expanding_tube, bodies, self.envelope.wire_priority, self.envelope.ttr)
+            self.conn.put_many(self.dep_tube, bodies, self.envelope.wire_priority, self.envelope.ttr)
             if not self.woken:
                 self.woken = True
                 wake_idle_workers(self.conn, self.tube, len(bodies) - 1)

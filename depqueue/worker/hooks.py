@@ -1,10 +1,15 @@
-"""Hooks a worker calls at each job state change; the no-op base is what a plain worker uses.
+"""What a worker is given to plug into: hooks it calls at each job state change (the no-op base is what a
+plain worker uses), and a guard of its tube against other programs (``JobGuard``; none by default).
 
 Cross-cutting concerns (metrics, tracing) subclass WorkerHooks instead of editing the worker loop.
 ``job_type`` is ``"job"`` for a parent and ``"dep"`` for a dependency; ``kind`` is the job's argv[0].
 """
 
 from __future__ import annotations
+
+from typing import Protocol
+
+from depqueue.wire.connection import Job
 
 
 class WorkerHooks:
@@ -24,3 +29,24 @@ class WorkerHooks:
 
     def on_worker_exit(self) -> None:
         """The worker process is about to exit."""
+
+
+class JobGuard(Protocol):
+    """What a worker is given to guard its tube against other programs' workers and bodies (the pool gives
+    depqueue.legacy.cutover's guard against the original wndchrm-queue)."""
+
+    def blocked(self) -> bool:
+        """True while the worker must not reserve."""
+
+    def take_over(self, job: Job, tube: str) -> bool:
+        """A reserved job whose body is not ours (not a JSON object): True when the guard dealt with it."""
+
+
+class NoGuard:
+    """A worker guarding against nothing: a body that is not ours is set aside as malformed."""
+
+    def blocked(self) -> bool:
+        return False
+
+    def take_over(self, job: Job, tube: str) -> bool:
+        return False

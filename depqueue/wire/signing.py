@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from depqueue.errors import ConfigError, MalformedJob
+from depqueue.wire.envelope import SIGNATURE
 
-#: The signature field, always last in a signed body.
-_SUFFIX = re.compile(rb',"sig":"([0-9a-f]{64})"}\Z')
 #: What a signature adds to a body.
 SIGNATURE_BYTES = len(',"sig":""') + 64
 #: A secret shorter than this is refused: it would be guessed.
@@ -45,7 +43,7 @@ class Signer:
 
     def verify(self, body: bytes) -> None:
         """Return if ``body`` carries a signature by one of the secrets; else MalformedJob with the reason."""
-        match = _SUFFIX.search(body)
+        match = SIGNATURE.search(body)
         if match is None:
             raise MalformedJob("unsigned job: the queue requires signed jobs (job_secret_file) and this one "
                                "carries no signature")

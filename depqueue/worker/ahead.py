@@ -23,8 +23,8 @@ from __future__ import annotations
 import contextlib
 import threading
 
-from depqueue.connection import Connection, Job
 from depqueue.errors import BeanstalkdUnreachable
+from depqueue.wire.connection import Connection, Job
 
 
 class AheadSlot:

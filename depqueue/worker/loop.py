@@ -17,31 +17,37 @@ import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from depqueue import defaults, tubes
-from depqueue.ahead import AheadSlot
-from depqueue.attempts import Attempt, Attempts
-from depqueue.compat import LegacyGuard, legacy_params
-from depqueue.connection import Connection, Job, StatsJob, pending
-from depqueue.dependency import DependencyRunner
-from depqueue.envelope import decode_record, envelope_from_record, shorten
+from depqueue import defaults
+from depqueue.config import Config
 from depqueue.errors import BeanstalkdUnreachable, MalformedJob
-from depqueue.heartbeat import EXIT_OK, Heartbeat
-from depqueue.hooks import WorkerHooks
-from depqueue.known_bodies import KnownBodies
-from depqueue.logs import flush_held_lines
-from depqueue.parent import DepsCallback, Ending, HeldParent, ParentRunner, RunCallback, fan_in
-from depqueue.queue import DepQueue
-from depqueue.records import RECORD_PRIORITY, FailedJob, purge, put_record
-from depqueue.watch import DepTubeWatch
+from depqueue.wire import tubes
+from depqueue.wire.connection import Connection, Job, StatsJob, pending
+from depqueue.wire.envelope import decode_record, envelope_from_record, shorten
+from depqueue.wire.records import RECORD_PRIORITY, FailedJob, purge, put_record
+from depqueue.worker.ahead import AheadSlot
+from depqueue.worker.attempts import Attempt, Attempts
+from depqueue.worker.dependency import DependencyRunner
+from depqueue.worker.heartbeat import EXIT_OK, Heartbeat
+from depqueue.worker.hooks import JobGuard, NoGuard, WorkerHooks
+from depqueue.worker.known_bodies import KnownBodies
+from depqueue.worker.logs import flush_held_lines
+from depqueue.worker.parent import DepsCallback, Ending, HeldParent, ParentRunner, RunCallback, fan_in
+from depqueue.worker.watch import DepTubeWatch
+
+if TYPE_CHECKING:
+    from depqueue.client.queue import DepQueue
 
 log = logging.getLogger("depqueue.worker")
 
-__all__ = ["DepsCallback", "RunCallback", "Worker", "WorkerSettings"]
+__all__ = ["DepsCallback", "JobGuard", "NoGuard", "RunCallback", "Worker", "WorkerSettings"]
 
 
 @dataclass(frozen=True)
 class WorkerSettings:
+    """How a worker paces itself; ``from_config`` takes them from the configuration's keys."""
+
     sweep_interval: int = defaults.SWEEP_INTERVAL
     max_watched_dep_tubes: int = defaults.MAX_WATCHED_DEP_TUBES
     watch_refresh: float = defaults.WATCH_REFRESH
@@ -50,12 +56,18 @@ class WorkerSettings:
     reconnect_wait: float = defaults.RECONNECT_WAIT
     max_reconnect_wait: float = defaults.MAX_RECONNECT_WAIT
 
+    @classmethod
+    def from_config(cls, config: Config) -> WorkerSettings:
+        return cls(sweep_interval=config.sweep_interval, max_watched_dep_tubes=config.max_watched_dep_tubes,
+                   grace_period=config.grace_period, reconnect_wait=config.beanstalkd_wait_retry or 0.1)
+
 
 class Worker:
     """One worker process's loop. ``run()`` returns when a stop is requested (SIGTERM drains)."""
 
     def __init__(self, queue: DepQueue, run_job_callback: RunCallback, add_job_deps_callback: DepsCallback,
-                 settings: WorkerSettings | None = None, hooks: WorkerHooks | None = None) -> None:
+                 settings: WorkerSettings | None = None, hooks: WorkerHooks | None = None, *,
+                 guard: JobGuard | None = None) -> None:
         self.queue = queue
         self.tube = queue.tube
         self.settings = settings or WorkerSettings()
@@ -77,9 +89,8 @@ class Worker:
         self.dependencies = DependencyRunner(queue, attempts, self.watch, run_job_callback, self.ahead)
         #: Bodies checked in full, by shape: a sibling dependency's is checked by its params (known_bodies.py).
         self.known = KnownBodies()
-        #: Pauses this worker while the original wndchrm-queue's workers share the tube, and converts their
-        #: bodies (see compat.py); never on a queue that requires signed jobs, since theirs are unsigned.
-        self.legacy = LegacyGuard(queue.conn, self.tube, converts=getattr(queue, "signer", None) is None)
+        #: Pauses this worker while other programs' workers share the tube, and takes over their bodies.
+        self.guard = guard or NoGuard()
 
     @property
     def conn(self) -> Connection:
@@ -100,7 +111,7 @@ class Worker:
                     self.watch.refresh()
                 job, stats = self.prefetched or (self.ahead.take(), None)
                 self.prefetched = None
-                if job is None and self.legacy.blocked():
+                if job is None and self.guard.blocked():
                     self._sleep(1.0)
                     continue
                 if job is None:
@@ -215,8 +226,7 @@ class Worker:
         if stats is None:
             return None
         tube = stats["tube"]
-        params = legacy_params(job.body) if self.legacy.converts and job.body[:1] != b"{" else None
-        if params is not None and self.legacy.take_over(job, tube, params):  # the original's argv: cut-over
+        if job.body[:1] != b"{" and self.guard.take_over(job, tube):  # not ours: the guard's (a cut-over)
             return None
         try:
             envelope = self.known.envelope(job.body)  # a sibling of a body checked in full: params only

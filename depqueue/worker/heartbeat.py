@@ -15,10 +15,10 @@ import time
 from dataclasses import dataclass
 
 from depqueue import defaults
-from depqueue.ahead import AheadSlot
-from depqueue.connection import Connection
 from depqueue.errors import BeanstalkdUnreachable
-from depqueue.logs import flush_held_lines
+from depqueue.wire.connection import Connection
+from depqueue.worker.ahead import AheadSlot
+from depqueue.worker.logs import flush_held_lines
 
 log = logging.getLogger("depqueue.worker")
 

@@ -16,8 +16,8 @@ from typing import TypeVar
 
 import greenstalk
 
-from depqueue import pipelined
 from depqueue.errors import BeanstalkdUnreachable, refused
+from depqueue.wire import pipelined
 
 T = TypeVar("T")
 

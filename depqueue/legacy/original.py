@@ -1,28 +1,23 @@
-"""The original wndchrm-queue's API, beside today's: ``from depqueue import DepQueue, QueueMain`` gives
-these classes, so a lab's scripts written for the original keep working unchanged.
-
-Every public name of the original's DepQueue and QueueMain is here with its behaviour, on today's queue:
+"""The original wndchrm-queue's names that today's code does not use, mixed into DepQueue and QueueMain so
+a lab's scripts written for the original keep working unchanged, and its configuration reader.
 
 - ``DepQueue()`` with no arguments reads the configuration as the original did: the file named by
   ``-f PATH`` on the command line, else ``/etc/wndchrm/wndchrm-queue.conf`` (if present), then the
   environment (``BEANSTALKD_HOST`` ...); keys the library does not know are reported once and ignored.
   ``conf``, ``max_retries``, ``wait_retry``, ``process_name`` are set as the original set them.
-- ``connect()``, ``wait_connect()``, ``beanstalk`` (None until connected), ``jobs_tube``, ``deps_tube``,
-  ``jobs_ready_tube``, ``standard_tubes``; ``get_stats()`` returns today's dict *and* sets
-  ``total_workers``, ``idle_workers``, ``busy_workers``, ``jobs_with_deps``, ``jobs_left`` and
-  ``job_stats`` (keyed by the parent's id as text, each with ``job``, ``working_workers``,
-  ``idle_workers``, ``n_deps``, ``n_deps_left``);
-- ``run(run_job_callback, add_job_deps_callback)`` serves the queue in this process; ``run_job(job)`` and
-  ``add_job_deps(job, dep_tube)`` call the callbacks for one reserved job, as the original's loop did;
-- ``clean()`` promotes parents whose dependencies are done (the original kicked one buried job);
-- ``which(program)``, ``get_argv_conf()``, ``read_config()``, ``write_log(*args)``, ``job_time``,
-  ``conf_path``, ``has_beanstalkc``;
+- ``get_stats()`` also sets ``total_workers``, ``idle_workers``, ``busy_workers``, ``jobs_with_deps``,
+  ``jobs_left`` and ``job_stats`` (keyed by the parent's id as text, each with ``job``,
+  ``working_workers``, ``idle_workers``, ``n_deps``, ``n_deps_left``);
+- ``run_job(job)`` and ``add_job_deps(job, dep_tube)`` call the callbacks for one reserved job, as the
+  original's loop did; ``clean()`` promotes parents whose dependencies are done (the original kicked
+  one buried job); ``which(program)``, ``get_argv_conf()``, ``read_config()``, ``write_log(*args)``,
+  ``wait_connect()``, ``job_time``, ``conf_path``, ``has_beanstalkc``;
 - ``clear_all()`` deleted every job in every tube of the queue, other users' included, with no way back:
   it raises OriginalApiRemoved naming ``cancel`` (``wndchrm-submit cancel``) instead.
 
 ``QueueMain(run_job_callback, add_job_deps_callback, parse_conf_arg=True)`` takes the original's third
-argument; ``workers``, ``work(worker_name)``, ``sighandler``, ``signals_handled`` and ``fatal_exit`` are
-there too.
+argument (``read_original_config``); ``workers``, ``work(worker_name)``, ``sighandler``,
+``signals_handled`` and ``fatal_exit`` come from ``OriginalPoolNames``.
 """
 
 from __future__ import annotations
@@ -33,16 +28,21 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from depqueue import pool, queue, tubes
-from depqueue.compat import ORIGINAL_TTR, legacy_params, notice_tube, ready_tube
 from depqueue.config import DEFAULT_CONFIG_FILE, Config, load_config
-from depqueue.connection import Connection, Job, pending
 from depqueue.cpus import allowed_cpus
-from depqueue.envelope import decode
 from depqueue.errors import BeanstalkdUnreachable, DepQueueError, MalformedJob
+from depqueue.legacy.cutover import ORIGINAL_TTR, legacy_params
+from depqueue.wire import tubes
+from depqueue.wire.connection import Job, pending
+from depqueue.wire.envelope import decode
+
+if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable
+
+    from depqueue.wire.connection import Connection
 
 #: The original's configuration keys, in its spelling, as its ``conf`` dict held them.
 ORIGINAL_KEYS = ("num_workers", "beanstalkd_host", "beanstalkd_port", "beanstalkd_tube", "beanstalkd_wait_retry",
@@ -53,15 +53,27 @@ class OriginalApiRemoved(DepQueueError):
     """A name of the original API that was unsafe and is gone; the message names its replacement."""
 
 
+def get_argv_conf() -> list[str]:
+    """Take the configuration file from ``-f PATH`` on the command line into ``DepQueue.conf_path``;
+    returns the arguments without them (``sys.argv`` itself is left as it is)."""
+    args = list(sys.argv)
+    if "-f" in args[1:]:
+        at = args.index("-f", 1)
+        if at + 1 < len(args) and args[at + 1]:
+            OriginalQueueNames.conf_path = args[at + 1]
+            del args[at:at + 2]
+    return args
+
+
 def read_original_config(path: str | None = None) -> Config:
     """The configuration as the original's ``DepQueue()`` read it (see the module's docstring)."""
-    if path is None and DepQueue.conf_path != DEFAULT_CONFIG_FILE:
-        path = DepQueue.conf_path
+    if path is None and OriginalQueueNames.conf_path != DEFAULT_CONFIG_FILE:
+        path = OriginalQueueNames.conf_path
     return load_config(path, lenient=True)
 
 
-class DepQueue(queue.DepQueue):
-    """Today's DepQueue with the original's public names (see the module's docstring)."""
+class OriginalQueueNames:
+    """The original DepQueue's names that only its callers use (see the module's docstring)."""
 
     conf_path: ClassVar[str] = DEFAULT_CONFIG_FILE
     #: The original's TTR; jobs here default to a shorter one, kept alive by a heartbeat.
@@ -69,28 +81,25 @@ class DepQueue(queue.DepQueue):
     #: The original needed the beanstalkc module; the client here is always installed.
     has_beanstalkc: ClassVar[bool] = True
 
-    def __init__(self, host: str | None = None, port: int | None = None, tube: str | None = None,
-                 **options: Any) -> None:
-        config = self.read_config() if host is None and port is None and tube is None else Config()
-        super().__init__(host or config.beanstalkd_host, port or config.beanstalkd_port,
-                         tube or config.beanstalkd_tube, **options)
-        self.beanstalk: Connection | None = None
-        self.process_name = _process_name(self.conf.get("worker_host") if hasattr(self, "conf") else None)
+    if TYPE_CHECKING:  # what the names below use of DepQueue
+        host: str
+        port: int
+        tube: str
+        beanstalk: Connection | None
+        run_job_callback: Callable[..., Any]
+        add_job_deps_callback: Callable[..., Any]
 
-    @classmethod
-    def adopt(cls, base: queue.DepQueue) -> DepQueue:
-        """Give a DepQueue made elsewhere (by ``queue_from``, with its signer) the original's names."""
-        base.__class__ = cls
-        adopted: DepQueue = base  # type: ignore[assignment]
-        adopted.beanstalk = None
-        adopted.process_name = _process_name(None)
-        return adopted
+        @property
+        def conn(self) -> Connection: ...
+        def connect(self) -> None: ...
+        def dep_tube(self, parent: int) -> str: ...
+        def dep_tubes(self) -> dict[int, str]: ...
 
     # -- configuration --------------------------------------------------------------------------------
     def read_config(self, use_argv_conf: bool = True) -> Config:
         """Read the configuration (``-f PATH`` from the command line when ``use_argv_conf``) into ``conf``."""
         if use_argv_conf:
-            DepQueue.get_argv_conf()
+            get_argv_conf()
         config = read_original_config()
         values = {key: getattr(config, key.lower()) for key in ORIGINAL_KEYS}
         values["num_workers"] = config.num_workers or allowed_cpus()
@@ -100,17 +109,7 @@ class DepQueue(queue.DepQueue):
         self.wait_retry = config.beanstalkd_wait_retry
         return config
 
-    @classmethod
-    def get_argv_conf(cls) -> list[str]:
-        """Take the configuration file from ``-f PATH`` on the command line into ``conf_path``; returns the
-        arguments without them (``sys.argv`` itself is left as it is)."""
-        args = list(sys.argv)
-        if "-f" in args[1:]:
-            at = args.index("-f", 1)
-            if at + 1 < len(args) and args[at + 1]:
-                DepQueue.conf_path = args[at + 1]
-                del args[at:at + 2]
-        return args
+    get_argv_conf = staticmethod(get_argv_conf)
 
     @staticmethod
     def which(program: str) -> str | None:
@@ -126,6 +125,14 @@ class DepQueue(queue.DepQueue):
                 return os.path.abspath(candidate)
         return None
 
+    @property
+    def process_name(self) -> str:
+        """``Main[pid]@host:`` (or the worker's name), as the original's log lines began."""
+        process = multiprocessing.current_process()
+        name = "Main" if "main" in process.name.lower() else process.name
+        host = getattr(self, "conf", {}).get("worker_host")
+        return f"{name}[{os.getpid()}]@{host or os.uname().nodename}:"
+
     def write_log(self, *args: object) -> None:
         """Append ``<time> <process name> <args>`` to the configured ``worker_log`` (stderr when unset)."""
         stamp = str(datetime.datetime.now().replace(microsecond=0))
@@ -136,16 +143,6 @@ class DepQueue(queue.DepQueue):
                 out.write(line)
         else:
             sys.stderr.write(line)
-
-    # -- connecting -----------------------------------------------------------------------------------
-    def connect(self) -> None:
-        """Connect (BeanstalkdUnreachable when the server does not answer) and name the original's tubes."""
-        self.conn.stats()
-        self.beanstalk = self.conn
-        self.jobs_tube = self.tube
-        self.deps_tube = notice_tube(self.tube)
-        self.jobs_ready_tube = ready_tube(self.tube)
-        self.standard_tubes = [self.jobs_tube, self.deps_tube, self.jobs_ready_tube]
 
     def wait_connect(self) -> None:
         """Try to connect every ``beanstalkd_wait_retry`` seconds until the server answers."""
@@ -160,12 +157,8 @@ class DepQueue(queue.DepQueue):
                 time.sleep(getattr(self, "wait_retry", 1.0) or 1.0)
 
     # -- monitoring -----------------------------------------------------------------------------------
-    def get_stats(self) -> dict[str, Any]:
-        """Today's figures (returned) and the original's attributes (set), from one reading. Connects when
-        needed (the original raised ValueError before ``connect()``; today's callers never call it)."""
-        if self.beanstalk is None:
-            self.connect()
-        stats = super().get_stats()
+    def set_original_stats(self, stats: dict[str, Any]) -> None:
+        """The original's attributes from today's ``get_stats`` figures."""
         workers = stats["workers"]
         self.total_workers = workers["total"]
         self.busy_workers = workers["busy"]
@@ -174,7 +167,6 @@ class DepQueue(queue.DepQueue):
         self.jobs_left = stats["jobs_left"]
         self.job_stats = {str(parent): self._job_figures(parent, figures)
                           for parent, figures in stats["parents"].items()}
-        return stats
 
     def _job_figures(self, parent: int, figures: dict[str, int]) -> dict[str, Any]:
         """One parent's entry of ``job_stats``; ``idle_workers`` are, as in the original, the workers
@@ -185,16 +177,6 @@ class DepQueue(queue.DepQueue):
                 "n_deps_left": figures["left"]}
 
     # -- running --------------------------------------------------------------------------------------
-    def run(self, run_job_callback: Callable[..., Any], add_job_deps_callback: Callable[..., Any]) -> None:
-        """Serve the queue in this process with the two callbacks until SIGTERM."""
-        if not callable(run_job_callback) or not callable(add_job_deps_callback):
-            raise ValueError("both run_job_callback and add_job_deps_callback must be functions")
-        from depqueue.worker import Worker
-
-        self.run_job_callback, self.add_job_deps_callback = run_job_callback, add_job_deps_callback
-        config = getattr(self, "config", Config())
-        Worker(self, run_job_callback, add_job_deps_callback, pool.settings_from(config)).run()
-
     def add_job_deps(self, job: Job, job_dep_tube: str) -> int:
         """Call ``add_job_deps_callback`` for one reserved parent; returns its dependency count."""
         return int(self.add_job_deps_callback(self, job_dep_tube, job.id, _params_of(job)) or 0)
@@ -233,31 +215,22 @@ def _params_of(job: Job) -> list[str]:
         raise MalformedJob(f"job {job.id} is neither the original's argv nor today's envelope") from None
 
 
-def _process_name(host: str | None) -> str:
-    """``Main[pid]@host:`` (or the worker's name), as the original's log lines began."""
-    process = multiprocessing.current_process()
-    name = "Main" if "main" in process.name.lower() else process.name
-    return f"{name}[{os.getpid()}]@{host or os.uname().nodename}:"
-
-
-class QueueMain(pool.QueueMain):
-    """Today's QueueMain; its third argument may be the original's ``parse_conf_arg``."""
+class OriginalPoolNames:
+    """The original QueueMain's names that only its callers use."""
 
     signals_handled: ClassVar[dict[int, str]] = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "SIGINT",
                                                  signal.SIGCHLD: "SIGCHLD", signal.SIGHUP: "SIGHUP"}
     fatal_exit: ClassVar[int] = 3
 
-    def __init__(self, run_job_callback: Callable[..., Any], add_job_deps_callback: Callable[..., Any],
-                 config: Config | bool | None = None, **options: Any) -> None:
-        parse_conf_arg = config if isinstance(config, bool) else True
-        if not isinstance(config, Config):
-            config_file = options.pop("config_file", None)
-            if parse_conf_arg and config_file is None:
-                DepQueue.get_argv_conf()
-            config = read_original_config(config_file)
-            options.setdefault("reload_config", lambda: read_original_config(config_file))
-        super().__init__(run_job_callback, add_job_deps_callback, config, **options)
-        self.queue = DepQueue.adopt(self.queue)
+    if TYPE_CHECKING:  # what the names below use of QueueMain
+        slots: list[Any]
+        queue: Any
+        config: Config
+        run_job_callback: Callable[..., Any]
+        add_job_deps_callback: Callable[..., Any]
+        _reload: threading.Event
+
+        def stop(self, timeout: float | None = None) -> None: ...
 
     @property
     def workers(self) -> dict[str, dict[str, Any]]:
@@ -268,7 +241,7 @@ class QueueMain(pool.QueueMain):
 
     def work(self, worker_name: str) -> None:
         """Serve the queue in this process (the original's worker entry point)."""
-        DepQueue.adopt(pool.queue_from(self.config)).run(self.run_job_callback, self.add_job_deps_callback)
+        type(self.queue).from_config(self.config).run(self.run_job_callback, self.add_job_deps_callback)
 
     def sighandler(self, signum: int, frame: object) -> None:
         """SIGTERM/SIGINT drain the workers and end; SIGHUP reloads and replaces them; SIGCHLD needs
@@ -276,8 +249,4 @@ class QueueMain(pool.QueueMain):
         if signum == signal.SIGHUP:
             self._reload.set()
         elif signum in (signal.SIGTERM, signal.SIGINT):
-            self.stop()
-            pool.QueueMain.terminating = True
-
-
-__all__ = ["DepQueue", "OriginalApiRemoved", "QueueMain", "read_original_config"]
+            self.stop()  # which marks the pool terminating

@@ -19,15 +19,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from depqueue import tubes
-from depqueue.attempts import Attempt, Attempts
-from depqueue.connection import Connection, Job, StatsTube, pending
-from depqueue.envelope import describe
-from depqueue.expansion import ExpandingQueue
-from depqueue.queue import DepQueue
-from depqueue.records import (
+from depqueue.wire import tubes
+from depqueue.wire.connection import Connection, Job, StatsTube, pending
+from depqueue.wire.envelope import describe
+from depqueue.wire.records import (
+    DepFailure,
     FailedJob,
     Outcome,
     Record,
@@ -39,12 +37,17 @@ from depqueue.records import (
     read_manifest,
     write_manifest,
 )
-from depqueue.watch import DepTubeWatch
+from depqueue.worker.attempts import Attempt, Attempts
+from depqueue.worker.expansion import Expansion
+from depqueue.worker.watch import DepTubeWatch
+
+if TYPE_CHECKING:
+    from depqueue.client.queue import DepQueue
 
 log = logging.getLogger("depqueue.worker")
 
-RunCallback = Callable[[DepQueue, int, list[str]], Any]
-DepsCallback = Callable[[DepQueue, str, int, list[str]], int]
+RunCallback = Callable[["DepQueue", int, list[str]], Any]
+DepsCallback = Callable[["DepQueue", str, int, list[str]], int]
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class HeldParent:
     attempt: Attempt
     dep_tube: str
     manifest: StoredManifest | None = None
-    depfails: list[Record] = field(default_factory=list)
+    depfails: list[Record[DepFailure]] = field(default_factory=list)
 
     @property
     def id(self) -> int:
@@ -139,11 +142,12 @@ class ParentRunner:
         envelope = attempt.envelope
         log.info("parent %d expanding, attempt %d/%d: %s", parent.id, attempt.number, envelope.attempts,
                  describe(envelope.params))
-        expanding = ExpandingQueue(self.queue, parent.id, envelope, parent.dep_tube)
+        expanding = Expansion(self.queue, parent.id, envelope, parent.dep_tube)
 
         def expand() -> Any:
-            # A copy: callbacks edit their argv (the original's wndchrm-worker.py turns it into `check`).
-            count = self.add_deps(expanding, parent.dep_tube, parent.id, list(envelope.params))
+            with self.queue.expanding(expanding):
+                # A copy: callbacks edit their argv (the original's wndchrm-worker.py turns it into `check`).
+                count = self.add_deps(self.queue, parent.dep_tube, parent.id, list(envelope.params))
             expanding.flush()
             return count
 

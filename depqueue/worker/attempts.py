@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from depqueue import defaults
-from depqueue.connection import Connection, Job, StatsJob
-from depqueue.envelope import Envelope, shorten
 from depqueue.errors import BadJob, BeanstalkdUnreachable, RetryLater, TimeLimitExceeded
-from depqueue.heartbeat import Heartbeat
-from depqueue.hooks import WorkerHooks
+from depqueue.wire.connection import Connection, Job, StatsJob
+from depqueue.wire.envelope import Envelope, shorten
+from depqueue.worker.heartbeat import Heartbeat
+from depqueue.worker.hooks import WorkerHooks
 
 log = logging.getLogger("depqueue.worker")
 

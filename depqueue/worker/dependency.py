@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from depqueue import defaults, tubes
-from depqueue.ahead import AheadSlot
-from depqueue.attempts import Attempt, Attempts
-from depqueue.connection import Job, StatsJob, pending
-from depqueue.envelope import describe
-from depqueue.logs import info_line
-from depqueue.parent import RunCallback, claim_if_drained, fan_in
-from depqueue.queue import DepQueue
-from depqueue.records import DepFailure, put_record
-from depqueue.watch import DepTubeWatch
+from depqueue import defaults
+from depqueue.wire import tubes
+from depqueue.wire.connection import Job, StatsJob, pending
+from depqueue.wire.envelope import dependency_of, describe
+from depqueue.wire.records import DepFailure, put_record
+from depqueue.worker.ahead import AheadSlot
+from depqueue.worker.attempts import Attempt, Attempts
+from depqueue.worker.logs import info_line
+from depqueue.worker.parent import RunCallback, claim_if_drained, fan_in
+from depqueue.worker.watch import DepTubeWatch
+
+if TYPE_CHECKING:
+    from depqueue.client.queue import DepQueue
 
 log = logging.getLogger("depqueue.worker")
 
@@ -70,10 +73,9 @@ class DependencyRunner:
 
     def _finish(self, job_id: int, parent: int, dep_tube: str, prefetch: bool) -> NextJobs:
         held = self.ahead.take()
-        marker = b'"parent":%d,' % parent  # how our encoder writes a dependency of this parent
         done = self.conn.finish(job_id, dep_tube, stats_of=held.id if held else None,
                                 reserve=prefetch and (held is None or self.short),
-                                same_tube=lambda body: marker in body and b'"type":"dep"' in body)
+                                same_tube=dependency_of(parent))
         # One INFO line per dependency (its start, with attempt and arguments); its end is a DEBUG line, as a
         # success needs no words of its own: failures and retries log theirs.
         log.debug("dep %d of parent %d done", job_id, parent)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 
-from depqueue import defaults, tubes
-from depqueue.connection import Connection
-from depqueue.envelope import decode_record
+from depqueue import defaults
 from depqueue.errors import MalformedJob
+from depqueue.wire import tubes
+from depqueue.wire.connection import Connection
+from depqueue.wire.envelope import decode_record
 
 
 class DepTubeWatch:
