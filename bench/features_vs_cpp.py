@@ -38,10 +38,10 @@ import tifffile
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.features_vs_charm import time_queue
-from services.kinds.wndchrm.engine import get_engine
-from services.kinds.wndchrm.example_data import TEXTURES
-from services.kinds.wndchrm.images import load_tiles
-from services.kinds.wndchrm.options import parse
+from testkit.example_data import TEXTURES
+from wndchrm.features.engine import get_engine
+from wndchrm.features.images import load_tiles
+from wndchrm.options import parse
 
 SIZES = {"small": (256, 256), "large": (768, 1024)}  # rows, columns
 

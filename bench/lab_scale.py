@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-OURS = [sys.executable, "-m", "services.kinds.wndchrm", "--data-root"]
+OURS = [sys.executable, "-m", "wndchrm", "--data-root"]
 
 
 def measured(cmd: list[str], cwd: Path, timeout: float | None = None, cpp: bool = False) -> dict[str, object]:
@@ -58,8 +58,8 @@ def measured(cmd: list[str], cwd: Path, timeout: float | None = None, cpp: bool 
 def load_only(root: str, dataset: str) -> None:
     """The features a parent loads (every image's .sig), and nothing else."""
     from services.kinds import JobContext
-    from services.kinds.wndchrm.options import Options
-    from services.kinds.wndchrm.training_data import job_vector, labelled
+    from wndchrm.classifier.training_data import job_vector, labelled
+    from wndchrm.options import Options
 
     opts = Options()
     data = labelled(JobContext(Path(root)), dataset, opts, vector=job_vector([dataset], opts))
@@ -68,8 +68,8 @@ def load_only(root: str, dataset: str) -> None:
 
 def baseline() -> None:
     """Imports and the engine's names, which every step pays before its work."""
-    from services.kinds.wndchrm import runner  # noqa: F401
-    from services.kinds.wndchrm.engine import get_engine
+    from wndchrm.cli import runner  # noqa: F401
+    from wndchrm.features.engine import get_engine
 
     get_engine()
 

@@ -26,9 +26,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "wndchrm")]
 
 from report_browser import Browser, chromium  # noqa: E402
 
-from services.kinds.wndchrm import reports  # noqa: E402
-from services.kinds.wndchrm.evaluation import SplitResult, TestResult  # noqa: E402
-from services.kinds.wndchrm.predict import ImageResult  # noqa: E402
+from wndchrm import reports  # noqa: E402
+from wndchrm.classifier.evaluation import SplitResult, TestResult  # noqa: E402
+from wndchrm.classifier.predict import ImageResult  # noqa: E402
 
 FEATURES = 2895
 

@@ -4,7 +4,8 @@ Layers, lowest first: depqueue (the generic library), the wndchrm engine (``wndc
 queue in it), services.kinds (job kinds), the roles (services.worker, services.submitter,
 services.monitor) and services.common. depqueue imports nothing of the rest; the engine imports no
 service; the kinds import no role; no role imports another. Inside depqueue the folders are layers too:
-``wire`` under ``config`` under ``legacy`` under ``worker`` under ``client`` under the pool. Everything
+``wire`` under ``config`` under ``legacy`` under ``worker`` under ``client`` under the pool; inside the
+engine, ``formats`` under ``features`` under ``classifier`` under ``reports`` under ``cli``. Everything
 outside depqueue imports only the names its front door (``depqueue/__init__.py``) exports.
 
 Imports inside functions count; imports under ``if TYPE_CHECKING:`` (types only, never run) do not.
@@ -31,6 +32,9 @@ DEPQUEUE_LAYERS = (
     ("depqueue.pool",),
     ("depqueue",),
 )
+#: The engine's subpackages, lowest first, above its own top-level modules (data root, options).
+ENGINE_LAYERS = ("wndchrm.formats", "wndchrm.features", "wndchrm.classifier", "wndchrm.reports", "wndchrm.cli",
+                 "wndchrm.__main__")
 MAX_MODULES_PER_FOLDER = 15
 
 
@@ -97,6 +101,10 @@ def depqueue_layer(module: str) -> int:
     return max(matches)[1]
 
 
+def engine_layer(module: str) -> int:
+    return next((rank + 1 for rank, layer in enumerate(ENGINE_LAYERS) if within(module, layer)), 0)
+
+
 def test_no_import_goes_up_a_layer() -> None:
     wrong = []
     for module, deps in imports().items():
@@ -116,6 +124,12 @@ def test_no_import_goes_up_a_layer() -> None:
 def test_depqueue_folders_are_layers() -> None:
     wrong = [(module, dep) for module, deps in imports().items() if within(module, "depqueue")
              for dep in deps if within(dep, "depqueue") and depqueue_layer(dep) > depqueue_layer(module)]
+    assert not wrong
+
+
+def test_engine_folders_are_layers() -> None:
+    wrong = [(module, dep) for module, deps in imports().items() if within(module, "wndchrm")
+             for dep in deps if within(dep, "wndchrm") and engine_layer(dep) > engine_layer(module)]
     assert not wrong
 
 
@@ -159,6 +173,7 @@ def test_no_folder_holds_more_than_15_modules() -> None:
 
 def test_every_module_stays_under_300_lines() -> None:
     long = {str(p.relative_to(ROOT)): n for p in [*ROOT.joinpath("depqueue").rglob("*.py"),
+                                                  *ROOT.joinpath("wndchrm").rglob("*.py"),
                                                   *ROOT.joinpath("services", "worker").rglob("*.py"),
                                                   *ROOT.joinpath("services", "submitter").rglob("*.py"),
                                                   *ROOT.joinpath("services", "monitor").rglob("*.py")]

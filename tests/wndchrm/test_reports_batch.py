@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from services.kinds import builtin
-from services.kinds.wndchrm.example_data import build_textures
+from testkit.example_data import build_textures
 from testkit.workers import WorkerPool
 from tests.conftest import Beanstalkd
 

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from wndchrm_helpers import run_through_kind
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds import JobContext
-from services.kinds.wndchrm import WNDCHRM, WndchrmKind, support
-from services.kinds.wndchrm.commands import parse_job, report_paths
+from services.kinds.wndchrm import WNDCHRM, WndchrmKind
 from services.kinds.wndchrm.kind import register_for
+from wndchrm.cli import support
+from wndchrm.cli.commands import parse_job, report_paths
 
 BIN = Path(sys.executable).parent
 
@@ -200,7 +201,7 @@ def test_submitter_validates_for_the_workers_engine(tree: JobContext, data_root:
 
 def test_running_in_process_refuses_what_the_built_in_engine_cannot_honour(
         tree: JobContext, data_root: Path, capsys: pytest.CaptureFixture[str], binary_only: tuple[str, str]) -> None:
-    from services.kinds.wndchrm.__main__ import main
+    from wndchrm.cli.program import main
 
     spelling, word = binary_only
     assert main(["--data-root", str(data_root), "train", word, "set", "m.fit"]) == 2

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds import JobContext, register
-from services.kinds.wndchrm.commands import (
+from wndchrm.cli.commands import (
     Job,
     check_outputs,
     feature_argv,
@@ -21,8 +21,8 @@ from services.kinds.wndchrm.commands import (
     missing_images,
     parse_job,
 )
-from services.kinds.wndchrm.external import ExternalWndchrm, written_by
-from services.kinds.wndchrm.support import check_external, check_supported
+from wndchrm.cli.external import ExternalWndchrm, written_by
+from wndchrm.cli.support import check_external, check_supported
 
 if TYPE_CHECKING:
     from depqueue import DepQueue
@@ -69,7 +69,7 @@ class WndchrmKind:
             return None
         # Imported on first run: the engine needs numpy, CharmFeatures and the image libraries, which the
         # submitter, validating the same kind, must not (its image carries none of them).
-        from services.kinds.wndchrm import runner
+        from wndchrm.cli import runner
 
         return runner.run(job, ctx, argv)  # where the report is, for the outcome record
 
