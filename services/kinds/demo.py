@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from depqueue import BadJob, DepQueue
-from services.kinds import JobContext, register
+from services.kinds import JobContext
 
 
 class _Parser(argparse.ArgumentParser):
@@ -123,4 +123,4 @@ class DemoKind:
             raise RuntimeError(f"{args.path} does not exist yet")
 
 
-DEMO = register(DemoKind())
+DEMO = DemoKind()

@@ -35,8 +35,7 @@ from services.common import (
     kind_name,
     load,
 )
-from services.kinds import builtin  # noqa: F401  (registers the kinds to validate against)
-from services.kinds.wndchrm.kind import register_for
+from services.kinds.builtin import register_kinds
 from services.submitter.batchfile import BatchFileError, read_batch_file
 from services.submitter.report import ParentResult, print_summary, write_junit
 from services.submitter.waiting import ProgressView, ServerLost, is_live_terminal, report_lost_server, wait_for_batch
@@ -128,7 +127,7 @@ def submit(config_file: str | None, batch_file: Path | None, batch_id: str | Non
            junit: Path | None, progress: bool | None, argv: tuple[str, ...], **flags: Any) -> None:
     """Submit one job (after --) or a batch file; with --wait, exit 0 only if every parent succeeded."""
     config = load(config_file, **flags)
-    register_for(config.wndchrm_binary)  # validate jobs for the engine the workers run
+    register_kinds(config.wndchrm_binary)  # validate jobs for the engine the workers run
     argv = original_argv(argv, config)
     if not argv and not batch_file:  # options but no job: the original submitter reported the queue
         click.echo(NO_JOB, err=True)

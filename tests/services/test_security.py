@@ -8,11 +8,11 @@ import pytest
 
 from depqueue import DepQueue
 from depqueue.errors import BadJob
-from services import kinds
 from services.kinds import (
     JobContext,
     builtin,  # noqa: F401
 )
+from services.kinds.builtin import register_kinds
 from testkit.beanstalkd import Beanstalkd
 from testkit.workers import WorkerPool, wait_outcomes
 
@@ -38,7 +38,7 @@ def test_paths_are_confined_to_the_data_root_symlinks_resolved(data_root: Path, 
         with pytest.raises(BadJob):
             ctx.confine(path)
     with pytest.raises(BadJob, match="outside the data root"):
-        kinds.get("demo").validate(["demo", "write", str(data_root / "link-out" / "f"), "x"], ctx)
+        register_kinds()["demo"].validate(["demo", "write", str(data_root / "link-out" / "f"), "x"], ctx)
 
 
 def test_logs_and_records_never_echo_unbounded_input(beanstalkd: Beanstalkd, data_root: Path,

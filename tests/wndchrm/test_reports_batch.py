@@ -17,7 +17,7 @@ from tests.conftest import Beanstalkd
 
 BIN = Path(sys.executable).parent
 
-pytestmark = pytest.mark.skipif("wndchrm" not in builtin.REGISTRY or not (BIN / "wndchrm-worker").exists(),
+pytestmark = pytest.mark.skipif("wndchrm" not in builtin.register_kinds() or not (BIN / "wndchrm-worker").exists(),
                                 reason="the wndchrm kind is not registered with wndchrm-worker")
 
 

@@ -15,8 +15,8 @@ from wndchrm_helpers import run_through_kind
 
 from depqueue import BadJob
 from services.kinds import JobContext
+from services.kinds.builtin import register_kinds
 from services.kinds.wndchrm import WNDCHRM, WndchrmKind
-from services.kinds.wndchrm.kind import register_for
 from wndchrm.cli import support
 from wndchrm.cli.commands import parse_job, report_paths
 
@@ -170,14 +170,13 @@ def test_a_binary_takes_the_options_the_built_in_engine_refuses(
     WndchrmKind(binary="/site/bin/wndchrm").validate(argv, tree)
 
 
-def test_register_for_follows_the_configuration() -> None:
-    from services.kinds import REGISTRY
-
+def test_registered_kinds_follow_the_configuration() -> None:
     try:
-        kind = register_for("/site/bin/wndchrm")
-        assert REGISTRY["wndchrm"] is kind and kind.external is not None
+        kind = register_kinds("/site/bin/wndchrm")["wndchrm"]
+        assert isinstance(kind, WndchrmKind) and kind.external is not None
     finally:
-        assert register_for(None) is WNDCHRM and REGISTRY["wndchrm"] is WNDCHRM
+        registry = register_kinds(None)
+        assert registry["wndchrm"] is WNDCHRM and set(registry) == {"demo", "wndchrm"}
 
 
 @pytest.mark.parametrize("binary", [None, "/site/bin/wndchrm"])
