@@ -19,19 +19,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from depqueue.client.queue import DepQueue
 from depqueue.config import Config, load_config
 from depqueue.cpus import allowed_cpus
 from depqueue.legacy.cutover import LegacyGuard
 from depqueue.legacy.original import OriginalPoolNames, get_argv_conf, read_original_config
-from depqueue.worker import DepsCallback, RunCallback, Worker, WorkerHooks, WorkerSettings
+from depqueue.worker import Worker, WorkerHooks, WorkerSettings
 from depqueue.worker.heartbeat import EXIT_HANDED_BACK
 
 log = logging.getLogger("depqueue.pool")
 
 HooksFactory = Callable[[], WorkerHooks]
+#: The seed's two callbacks (``run_job_callback`` returns nothing the queue needs; a dict lands in the
+#: parent's outcome record as ``outputs``).
+RunCallback = Callable[[DepQueue, int, list[str]], Any]
+DepsCallback = Callable[[DepQueue, str, int, list[str]], int]
 _fork = multiprocessing.get_context("fork")
 #: prctl(2) option: a signal the kernel sends this process when the thread that forked it ends.
 _PR_SET_PDEATHSIG = 1

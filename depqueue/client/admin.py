@@ -10,19 +10,34 @@ import dataclasses
 import os
 import socket
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from depqueue.errors import MalformedJob, NotCancellable
 from depqueue.wire import tubes
-from depqueue.wire.connection import pending
-from depqueue.wire.envelope import decode_record, describe, envelope_from_record
+from depqueue.wire.connection import Connection, pending
+from depqueue.wire.envelope import Envelope, decode_record, describe, envelope_from_record
 from depqueue.wire.records import FailedJob, Outcome, parse_record, purge, put_record, read_depfails, read_manifest
 
-if TYPE_CHECKING:
-    from depqueue.client.queue import DepQueue
+
+class AdministeredQueue(Protocol):
+    """What these functions use of a DepQueue."""
+
+    tube: str
+
+    @property
+    def conn(self) -> Connection: ...
+
+    @property
+    def reader(self) -> Connection: ...
+
+    def dep_tube(self, parent: int) -> str: ...
+
+    def outcome_tube(self, batch: str) -> str: ...
+
+    def submit(self, envelope: Envelope, delay: int = 0) -> int: ...
 
 
-def retry(queue: DepQueue, record_id: int) -> int | None:
+def retry(queue: AdministeredQueue, record_id: int) -> int | None:
     """Retry one failed record: a failed parent is submitted afresh; a job set aside is kicked.
 
     Returns the id of the job that will run, or None when the record is gone.
@@ -49,7 +64,7 @@ def retry(queue: DepQueue, record_id: int) -> int | None:
     return new_id
 
 
-def cancel(queue: DepQueue, parent: int, attempts: int = 20, wait: float = 0.25) -> bool:
+def cancel(queue: AdministeredQueue, parent: int, attempts: int = 20, wait: float = 0.25) -> bool:
     """Cancel a parent and its pending dependencies; False when it no longer exists.
 
     A parent held by a worker (expanding or running) cannot be taken; NotCancellable after a few tries.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from depqueue import defaults
 from depqueue.wire import tubes
@@ -18,12 +18,10 @@ from depqueue.wire.envelope import dependency_of, describe
 from depqueue.wire.records import DepFailure, put_record
 from depqueue.worker.ahead import AheadSlot
 from depqueue.worker.attempts import Attempt, Attempts
+from depqueue.worker.hooks import ServedQueue
 from depqueue.worker.logs import info_line
 from depqueue.worker.parent import RunCallback, claim_if_drained, fan_in
 from depqueue.worker.watch import DepTubeWatch
-
-if TYPE_CHECKING:
-    from depqueue.client.queue import DepQueue
 
 log = logging.getLogger("depqueue.worker")
 
@@ -40,7 +38,7 @@ class NextJobs(NamedTuple):
 class DependencyRunner:
     """Runs the dependencies one worker reserves."""
 
-    def __init__(self, queue: DepQueue, attempts: Attempts, watch: DepTubeWatch, run_job: RunCallback,
+    def __init__(self, queue: ServedQueue, attempts: Attempts, watch: DepTubeWatch, run_job: RunCallback,
                  ahead: AheadSlot) -> None:
         self.queue = queue
         self.conn = queue.conn

@@ -5,17 +5,13 @@ in pipelined batches instead of one round trip each.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from depqueue.errors import JobTooBig
 from depqueue.wire import tubes
 from depqueue.wire.connection import Connection
 from depqueue.wire.envelope import Envelope, encode_params, encoded_around_params
 from depqueue.wire.records import RECORD_TTR
 from depqueue.wire.signing import SIGNATURE_BYTES
-
-if TYPE_CHECKING:
-    from depqueue.client.queue import DepQueue
+from depqueue.worker.hooks import ServedQueue
 
 #: Dependencies sent to beanstalkd in one write during an expansion.
 PUT_BATCH = 256
@@ -27,7 +23,7 @@ class Expansion:
     """The dependencies of parent ``parent`` (its envelope ``envelope``) as ``queue``'s callback adds them
     to ``dep_tube``: ``DepQueue.expanding`` routes its ``add_dependent_job`` here."""
 
-    def __init__(self, queue: DepQueue, parent: int, envelope: Envelope, dep_tube: str) -> None:
+    def __init__(self, queue: ServedQueue, parent: int, envelope: Envelope, dep_tube: str) -> None:
         self.conn = queue.conn
         self.tube = queue.tube
         self.signer = queue.signer

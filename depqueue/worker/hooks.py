@@ -1,5 +1,6 @@
-"""What a worker is given to plug into: hooks it calls at each job state change (the no-op base is what a
-plain worker uses), and a guard of its tube against other programs (``JobGuard``; none by default).
+"""What a worker is given: the queue it serves (``ServedQueue``, a DepQueue), hooks it calls at each job
+state change (the no-op base is what a plain worker uses), and a guard of its tube against other
+programs (``JobGuard``; none by default).
 
 Cross-cutting concerns (metrics, tracing) subclass WorkerHooks instead of editing the worker loop.
 ``job_type`` is ``"job"`` for a parent and ``"dep"`` for a dependency; ``kind`` is the job's argv[0].
@@ -7,9 +8,11 @@ Cross-cutting concerns (metrics, tracing) subclass WorkerHooks instead of editin
 
 from __future__ import annotations
 
-from typing import Protocol
+import contextlib
+from typing import Any, Protocol
 
-from depqueue.wire.connection import Job
+from depqueue.wire.connection import Connection, Job
+from depqueue.wire.signing import Signer
 
 
 class WorkerHooks:
@@ -50,3 +53,23 @@ class NoGuard:
 
     def take_over(self, job: Job, tube: str) -> bool:
         return False
+
+
+class ServedQueue(Protocol):
+    """The queue a worker serves (a ``DepQueue``): what the worker uses of it. The callbacks get it whole."""
+
+    tube: str
+    signer: Signer | None
+
+    @property
+    def conn(self) -> Connection: ...
+
+    @property
+    def reader(self) -> Connection: ...
+
+    @property
+    def max_job_size(self) -> int: ...
+
+    def expanding(self, buffer: Any) -> contextlib.AbstractContextManager[Any]: ...
+
+    def close(self) -> None: ...

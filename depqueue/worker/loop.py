@@ -17,7 +17,6 @@ import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from depqueue import defaults
 from depqueue.config import Config
@@ -30,14 +29,11 @@ from depqueue.worker.ahead import AheadSlot
 from depqueue.worker.attempts import Attempt, Attempts
 from depqueue.worker.dependency import DependencyRunner
 from depqueue.worker.heartbeat import EXIT_OK, Heartbeat
-from depqueue.worker.hooks import JobGuard, NoGuard, WorkerHooks
+from depqueue.worker.hooks import JobGuard, NoGuard, ServedQueue, WorkerHooks
 from depqueue.worker.known_bodies import KnownBodies
 from depqueue.worker.logs import flush_held_lines
 from depqueue.worker.parent import DepsCallback, Ending, HeldParent, ParentRunner, RunCallback, fan_in
 from depqueue.worker.watch import DepTubeWatch
-
-if TYPE_CHECKING:
-    from depqueue.client.queue import DepQueue
 
 log = logging.getLogger("depqueue.worker")
 
@@ -65,7 +61,7 @@ class WorkerSettings:
 class Worker:
     """One worker process's loop. ``run()`` returns when a stop is requested (SIGTERM drains)."""
 
-    def __init__(self, queue: DepQueue, run_job_callback: RunCallback, add_job_deps_callback: DepsCallback,
+    def __init__(self, queue: ServedQueue, run_job_callback: RunCallback, add_job_deps_callback: DepsCallback,
                  settings: WorkerSettings | None = None, hooks: WorkerHooks | None = None, *,
                  guard: JobGuard | None = None) -> None:
         self.queue = queue

@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from depqueue.wire import tubes
 from depqueue.wire.connection import Connection, Job, StatsTube, pending
@@ -39,15 +39,15 @@ from depqueue.wire.records import (
 )
 from depqueue.worker.attempts import Attempt, Attempts
 from depqueue.worker.expansion import Expansion
+from depqueue.worker.hooks import ServedQueue
 from depqueue.worker.watch import DepTubeWatch
-
-if TYPE_CHECKING:
-    from depqueue.client.queue import DepQueue
 
 log = logging.getLogger("depqueue.worker")
 
-RunCallback = Callable[["DepQueue", int, list[str]], Any]
-DepsCallback = Callable[["DepQueue", str, int, list[str]], int]
+#: The callbacks, as the worker calls them: their first argument is the queue it serves, a DepQueue (the
+#: pool types them exactly; the worker needs no more of it than ServedQueue).
+RunCallback = Callable[[Any, int, list[str]], Any]
+DepsCallback = Callable[[Any, str, int, list[str]], int]
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def fan_in(conn: Connection, parent: int, dep_tube: str) -> Job | None:
 class ParentRunner:
     """Expands, parks, runs and finishes the parents one worker reserves."""
 
-    def __init__(self, queue: DepQueue, attempts: Attempts, watch: DepTubeWatch, run_job: RunCallback,
+    def __init__(self, queue: ServedQueue, attempts: Attempts, watch: DepTubeWatch, run_job: RunCallback,
                  add_deps: DepsCallback, sweep_interval: int, worker_name: str) -> None:
         self.queue = queue
         self.conn = queue.conn
