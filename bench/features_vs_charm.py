@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._server import beanstalkd
 from depqueue import DepQueue
-from services.kinds.wndchrm.example_data import TEXTURES
+from testkit.example_data import TEXTURES
 from testkit.workers import BIN, children_of, wait_until
 
 

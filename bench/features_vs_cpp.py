@@ -38,10 +38,10 @@ import tifffile
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.features_vs_charm import time_queue
-from services.kinds.wndchrm.engine import get_engine
-from services.kinds.wndchrm.example_data import TEXTURES
-from services.kinds.wndchrm.images import load_tiles
-from services.kinds.wndchrm.options import parse
+from testkit.example_data import TEXTURES
+from wndchrm.features.engine import get_engine
+from wndchrm.features.images import load_tiles
+from wndchrm.options import parse
 
 SIZES = {"small": (256, 256), "large": (768, 1024)}  # rows, columns
 
@@ -95,13 +95,16 @@ def _per_size(times: dict[Path, float], size: str) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--wndchrm", default=shutil.which("wndchrm"), help="the C++ wndchrm 1.60 binary")
+    parser.add_argument("--wndchrm", default=os.environ.get("WNDCHRM_BINARY") or shutil.which("wndchrm"),
+                        help="the C++ wndchrm 1.60 binary (default: WNDCHRM_BINARY, else wndchrm on the PATH)")
     parser.add_argument("--small", type=int, default=8)
     parser.add_argument("--large", type=int, default=4)
     parser.add_argument("--cpp-images", type=int, default=None, help="C++ on only the first N of each size")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    if args.small + args.large < 2:
+        parser.error("--small and --large: at least 2 images in all (train needs two classes)")
     report: dict[str, object] = {"load_before": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory() as temp:
         root = Path(temp) / "queue"
@@ -115,17 +118,20 @@ def main() -> None:
                 chosen = [p for p in images if p.name.startswith(size)][: args.cpp_images]
                 cpp.update({p: time_cpp(args.wndchrm, p, Path(temp) / "cpp") for p in chosen})
         else:
-            print(f"C++ wndchrm not found (--wndchrm {args.wndchrm}): its column is left out")
+            where = f"no file {args.wndchrm}" if args.wndchrm else "none given (WNDCHRM_BINARY, --wndchrm, PATH)"
+            print(f"C++ wndchrm column left out: {where}")
     print(f"load average before the run: {report['load_before']:.2f}")
     for size, (rows, cols) in SIZES.items():
         here, there = _per_size(ours, size), _per_size(cpp, size)
+        if not here:  # --small 0 or --large 0
+            continue
         line = f"{size} {cols}x{rows} 16-bit, long set: built-in {np.mean(here):6.2f} s/image (n={len(here)})"
         if there:
             mean_cpp = float(np.mean(there))
             ratio = mean_cpp / float(np.mean(here))
             line += f"; C++ wndchrm {mean_cpp:7.2f} s/image (n={len(there)}); C++/built-in {ratio:.1f}x"
             report[f"{size}_cpp_seconds"] = round(mean_cpp, 3)
-        report[f"{size}_builtin_seconds"] = round(float(np.mean(here)), 3) if here else None
+        report[f"{size}_builtin_seconds"] = round(float(np.mean(here)), 3)
         print(line)
     efficiency = sum(ours.values()) / (args.processes * wall)
     print(f"queue, {len(images)} images on {args.processes} worker processes: wall {wall:.1f} s, "

@@ -21,9 +21,9 @@ import tifffile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.kinds.wndchrm import cache, sigfile
-from services.kinds.wndchrm.engine import get_engine
-from services.kinds.wndchrm.options import Options
+from wndchrm.features import cache, sigfile
+from wndchrm.features.engine import get_engine
+from wndchrm.options import Options
 
 SIZES = (1000, 3000, 10000)
 

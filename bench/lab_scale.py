@@ -8,7 +8,9 @@ resident memory (``ru_maxrss`` from ``wait4``): expansion (``check``: which imag
 loading features (every ``.sig``), and the parent's ``train``, ``test -n5`` and ``classify`` of 1,000
 images, from the dataset (``.sig`` files) and from the ``.fit`` that ``train`` wrote. The C++ program runs
 ``test -n5`` and ``classify`` on the same ``.fit`` files, bounded by --cpp-timeout seconds (a run cut off is
-reported as such). The load average is printed with every figure: the machine is shared.
+reported as such); without the C++ program (``--wndchrm``, else ``WNDCHRM_BINARY``, else ``wndchrm`` on the
+PATH) its rows are left out, and said so. The load average is printed with every figure: the machine is
+shared. A step of ours that fails is printed with its error, and the exit code is then 1.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -23,12 +26,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-CPP = Path("/work/wndcpp/src/wndchrm")
-OURS = [sys.executable, "-m", "services.kinds.wndchrm", "--data-root"]
+OURS = [sys.executable, "-m", "wndchrm", "--data-root"]
 
 
-def measured(cmd: list[str], cwd: Path, timeout: float | None = None) -> dict[str, object]:
-    """Wall seconds, peak RSS (MiB) and load average of one command; ``timed_out`` if it was cut off."""
+def measured(cmd: list[str], cwd: Path, timeout: float | None = None, cpp: bool = False) -> dict[str, object]:
+    """Wall seconds, peak RSS (MiB) and load average of one command; ``timed_out`` if it was cut off, ``error``
+    if it failed (never for ``cpp``, the C++ program, which exits 1 even on success)."""
     load = os.getloadavg()[0]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -47,7 +50,7 @@ def measured(cmd: list[str], cwd: Path, timeout: float | None = None) -> dict[st
     code = os.waitstatus_to_exitcode(status)
     result: dict[str, object] = {"seconds": round(elapsed, 2), "peak_mib": round(usage.ru_maxrss / 1024, 1),
                                  "cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "load": round(load, 2)}
-    if code != 0 and cmd[0] != str(CPP):  # the C++ program exits 1 even on success
+    if code != 0 and not cpp:
         result["error"] = stderr[-400:]
     return result
 
@@ -55,8 +58,8 @@ def measured(cmd: list[str], cwd: Path, timeout: float | None = None) -> dict[st
 def load_only(root: str, dataset: str) -> None:
     """The features a parent loads (every image's .sig), and nothing else."""
     from services.kinds import JobContext
-    from services.kinds.wndchrm.options import Options
-    from services.kinds.wndchrm.training_data import job_vector, labelled
+    from wndchrm.classifier.training_data import job_vector, labelled
+    from wndchrm.options import Options
 
     opts = Options()
     data = labelled(JobContext(Path(root)), dataset, opts, vector=job_vector([dataset], opts))
@@ -65,8 +68,8 @@ def load_only(root: str, dataset: str) -> None:
 
 def baseline() -> None:
     """Imports and the engine's names, which every step pays before its work."""
-    from services.kinds.wndchrm import runner  # noqa: F401
-    from services.kinds.wndchrm.engine import get_engine
+    from wndchrm.cli import runner  # noqa: F401
+    from wndchrm.features.engine import get_engine
 
     get_engine()
 
@@ -94,7 +97,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("root", type=Path)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 3, 10], help="thousands of images")
-    parser.add_argument("--wndchrm", type=Path, default=CPP, help="the C++ wndchrm 1.60")
+    parser.add_argument("--wndchrm", default=os.environ.get("WNDCHRM_BINARY") or shutil.which("wndchrm"),
+                        help="the C++ wndchrm 1.60 (default: WNDCHRM_BINARY, else wndchrm on the PATH)")
     parser.add_argument("--cpp-timeout", type=float, default=900.0)
     parser.add_argument("--only", nargs="*", help="run only the steps whose names start with these")
     parser.add_argument("--phase", nargs="*", help=argparse.SUPPRESS)
@@ -107,9 +111,10 @@ def main() -> None:
     (root / "fits").mkdir(exist_ok=True)
     if not (root / "fits/test1k.fit").exists():
         measured(ours(root, "train", "test1k", "fits/test1k.fit"), root)
-    cpp = args.wndchrm if args.wndchrm.exists() else None
+    cpp = args.wndchrm if args.wndchrm and Path(args.wndchrm).is_file() else None
     if cpp is None:
-        print(f"no C++ wndchrm at {args.wndchrm}: its figures are left out")
+        where = f"no file {args.wndchrm}" if args.wndchrm else "none given (WNDCHRM_BINARY, --wndchrm, PATH)"
+        print(f"C++ wndchrm rows left out: {where}")
     figures: dict[str, dict[str, object]] = {}
     for k in args.sizes:
         runs = steps(root, k)
@@ -119,11 +124,15 @@ def main() -> None:
         for name, cmd in runs.items():
             if args.only and not any(name.startswith(o) for o in args.only) and name != "train":
                 continue
-            result = measured(cmd, root, args.cpp_timeout if cmd[0] == str(cpp) else None)
+            is_cpp = cmd[0] == cpp
+            result = measured(cmd, root, args.cpp_timeout if is_cpp else None, cpp=is_cpp)
             figures[f"{k}k {name}"] = result
             print(f"{k:>3}k  {name:24} {json.dumps(result)}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
+    failed = [name for name, result in figures.items() if "error" in result]
+    if failed:
+        sys.exit(f"lab_scale: {len(failed)} step(s) failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

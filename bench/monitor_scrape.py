@@ -10,6 +10,7 @@ Goal: under 1 s per scrape.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -45,6 +46,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=10, help="connections watching the main tube")
     parser.add_argument("--scrapes", type=int, default=20)
     parser.add_argument("--max-parents", type=int, default=200)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
     with running_beanstalkd() as server:
@@ -65,6 +67,11 @@ def main() -> None:
         print(f"cold scrape (empty caches): {cold:.3f} s")
         print(f"warm scrapes: n={len(warm)} median {statistics.median(warm):.3f} s  max {max(warm):.3f} s")
         print(f"exposition size: {size / 1024:.0f} KiB (max-parents {args.max_parents})")
+        if args.json:
+            args.json.write_text(json.dumps({
+                "parents": args.parents, "deps": args.deps, "workers": args.workers, "scrapes": len(warm),
+                "median_s": round(statistics.median(warm), 3), "max_s": round(max(warm), 3),
+                "cold_s": round(cold, 3), "exposition_kib": round(size / 1024)}, indent=2))
         for sock in workers:
             sock.close()
         client.close()

@@ -25,8 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._server import beanstalkd
 from bench.throughput import children_cpu, raw
-from depqueue import Config, DepQueue, QueueMain
-from depqueue.logs import setup_logging
+from depqueue import Config, DepQueue, QueueMain, setup_logging
 
 DEPS = 20000
 

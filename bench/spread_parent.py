@@ -49,6 +49,9 @@ def main() -> None:
           f"(below 1 would favour split dependencies)")
     if args.json:
         args.json.write_text(json.dumps({"one": one, "spread": spread, "parts": parts}, indent=2))
+    failed = [run for run in [one, *parts] if "error" in run]
+    if failed:
+        sys.exit(f"spread_parent: {len(failed)} run(s) failed: {failed[0]['error']}")
 
 
 if __name__ == "__main__":

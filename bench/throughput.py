@@ -28,8 +28,7 @@ import greenstalk
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._server import TrivialJobs, beanstalkd
-from depqueue import Config, DepQueue, QueueMain
-from depqueue.logs import setup_logging
+from depqueue import Config, DepQueue, QueueMain, setup_logging
 
 
 def raw_consumer(port: int, tube: str) -> None:

@@ -8,10 +8,17 @@ job itself runs once, after the last one. The seed's API::
     main_scope = QueueMain(run_job_callback, add_job_deps_callback)
     main_scope.queue.add_job(["program", "arg"])
     main_scope.launch_workers()
+
+Everything a program built on the library uses is exported here; the folders read as layers, lowest
+first: ``wire`` (what travels to beanstalkd), ``worker`` (one worker process), ``client`` (DepQueue and
+the figures it reads), the pool (``QueueMain``); ``legacy`` is fenced off: it only moves installations
+of the original wndchrm-queue over.
 """
 
-from depqueue.config import Config, load_config, load_settings
-from depqueue.envelope import Envelope
+from depqueue.client.progress import DepCounts, ParentProgress, TubeReader, TubeScan
+from depqueue.client.queue import DepQueue
+from depqueue.config import DEFAULT_CONFIG_FILE, Config, load_config, load_settings
+from depqueue.cpus import allowed_cpus
 from depqueue.errors import (
     BadJob,
     BeanstalkdUnreachable,
@@ -23,12 +30,21 @@ from depqueue.errors import (
     RetryLater,
     TimeLimitExceeded,
 )
-from depqueue.hooks import WorkerHooks
-from depqueue.original import DepQueue, OriginalApiRemoved, QueueMain  # today's API plus the original's
-from depqueue.worker import Worker, WorkerSettings
+from depqueue.legacy.cutover import original_workers
+from depqueue.legacy.original import OriginalApiRemoved
+from depqueue.pool import QueueMain
+from depqueue.wire import tubes
+from depqueue.wire.connection import Connection, StatsTube, pending
+from depqueue.wire.envelope import Envelope, decode_record
+from depqueue.wire.records import FailedJob, Manifest, Outcome, Record, read_manifest
+from depqueue.worker import Worker, WorkerHooks, WorkerSettings
+from depqueue.worker.logs import setup_logging
 
 __all__ = [
-    "BadJob", "BeanstalkdUnreachable", "Config", "ConfigError", "DepQueue", "DepQueueError", "Envelope",
-    "JobTooBig", "MalformedJob", "NotCancellable", "OriginalApiRemoved", "QueueMain", "RetryLater",
-    "TimeLimitExceeded", "Worker", "WorkerHooks", "WorkerSettings", "load_config", "load_settings",
+    "DEFAULT_CONFIG_FILE", "BadJob", "BeanstalkdUnreachable", "Config", "ConfigError", "Connection", "DepCounts",
+    "DepQueue", "DepQueueError", "Envelope", "FailedJob", "JobTooBig", "MalformedJob", "Manifest", "NotCancellable",
+    "OriginalApiRemoved", "Outcome", "ParentProgress", "QueueMain", "Record", "RetryLater", "StatsTube",
+    "TimeLimitExceeded", "TubeReader", "TubeScan", "Worker", "WorkerHooks", "WorkerSettings", "allowed_cpus",
+    "decode_record", "load_config", "load_settings", "original_workers", "pending", "read_manifest",
+    "setup_logging", "tubes",
 ]

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from depqueue import defaults
 from depqueue.errors import ConfigError
-from depqueue.tubes import check_tube
+from depqueue.wire.tubes import check_tube
 
 DEFAULT_CONFIG_FILE = "/etc/wndchrm/wndchrm-queue.conf"
 

@@ -2,7 +2,8 @@
 
 The parent forks N long-lived worker processes (job code is imported once, before the fork), restarts
 any that die, forwards SIGTERM/SIGINT to them (first: drain, second: hand jobs back at once) and on
-SIGHUP re-reads its configuration and replaces its workers.
+SIGHUP re-reads its configuration and replaces its workers. Each worker is given the guard against
+the original wndchrm-queue's workers (depqueue.legacy.cutover).
 """
 
 from __future__ import annotations
@@ -18,19 +19,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from depqueue.client.queue import DepQueue
 from depqueue.config import Config, load_config
 from depqueue.cpus import allowed_cpus
-from depqueue.heartbeat import EXIT_HANDED_BACK
-from depqueue.hooks import WorkerHooks
-from depqueue.queue import DepQueue
-from depqueue.signing import signer_from
-from depqueue.worker import DepsCallback, RunCallback, Worker, WorkerSettings
+from depqueue.legacy.cutover import LegacyGuard
+from depqueue.legacy.original import OriginalPoolNames, get_argv_conf, read_original_config
+from depqueue.worker import Worker, WorkerHooks, WorkerSettings
+from depqueue.worker.heartbeat import EXIT_HANDED_BACK
 
 log = logging.getLogger("depqueue.pool")
 
 HooksFactory = Callable[[], WorkerHooks]
+#: The seed's two callbacks (``run_job_callback`` returns nothing the queue needs; a dict lands in the
+#: parent's outcome record as ``outputs``).
+RunCallback = Callable[[DepQueue, int, list[str]], Any]
+DepsCallback = Callable[[DepQueue, str, int, list[str]], int]
 _fork = multiprocessing.get_context("fork")
 #: prctl(2) option: a signal the kernel sends this process when the thread that forked it ends.
 _PR_SET_PDEATHSIG = 1
@@ -38,17 +43,6 @@ _PR_SET_PDEATHSIG = 1
 SUPERVISOR_GONE = signal.SIGUSR2
 #: How often a worker also checks its parent's pid: the signal handler waits while job code runs in C.
 ORPHAN_CHECK_INTERVAL = 0.2
-
-
-def settings_from(config: Config) -> WorkerSettings:
-    return WorkerSettings(sweep_interval=config.sweep_interval, max_watched_dep_tubes=config.max_watched_dep_tubes,
-                          grace_period=config.grace_period, reconnect_wait=config.beanstalkd_wait_retry or 0.1)
-
-
-def queue_from(config: Config) -> DepQueue:
-    """The queue a configuration names, signing (and, in a worker, checking) jobs when it has a secret file."""
-    return DepQueue(config.beanstalkd_host, config.beanstalkd_port, config.beanstalkd_tube,
-                    signer=signer_from(config.job_secret_file))
 
 
 @dataclass
@@ -85,8 +79,10 @@ def _worker_main(run_job_callback: RunCallback, add_job_deps_callback: DepsCallb
     _ask_for_death_signal()
     if os.getppid() != supervisor:  # it died between the fork and the prctl
         os._exit(EXIT_HANDED_BACK)
-    worker = Worker(queue_from(config), run_job_callback, add_job_deps_callback, settings_from(config),
-                    hooks_factory() if hooks_factory else None)
+    queue = DepQueue.from_config(config)
+    worker = Worker(queue, run_job_callback, add_job_deps_callback, WorkerSettings.from_config(config),
+                    hooks_factory() if hooks_factory else None,
+                    guard=LegacyGuard(queue.conn, queue.tube, converts=queue.signer is None))
     signals = {"count": 0}
 
     def _stop(signum: int, frame: object) -> None:
@@ -106,25 +102,32 @@ def _worker_main(run_job_callback: RunCallback, add_job_deps_callback: DepsCallb
     sys.exit(worker.run())
 
 
-class QueueMain:
+class QueueMain(OriginalPoolNames):
     """Runs a pool of workers for the two callbacks; ``queue`` is ready for ``add_job`` at once.
 
-    With no ``config``, it reads the seed's configuration file and environment, as the seed did.
+    With no ``config`` (or the original's third argument, ``parse_conf_arg``, a bool), it reads the seed's
+    configuration file and environment as the seed did: ``-f PATH`` on the command line unless
+    ``parse_conf_arg`` is False (depqueue.legacy.original).
     """
 
     terminating: ClassVar[bool] = False
 
     def __init__(self, run_job_callback: RunCallback, add_job_deps_callback: DepsCallback,
-                 config: Config | None = None, *, num_workers: int | None = None, config_file: str | None = None,
-                 hooks_factory: HooksFactory | None = None,
+                 config: Config | bool | None = None, *, num_workers: int | None = None,
+                 config_file: str | None = None, hooks_factory: HooksFactory | None = None,
                  reload_config: Callable[[], Config] | None = None) -> None:
         self.run_job_callback = run_job_callback
         self.add_job_deps_callback = add_job_deps_callback
-        self.config = config if config is not None else load_config(config_file)
+        if not isinstance(config, Config):
+            if config is not False and config_file is None:
+                get_argv_conf()
+            config = read_original_config(config_file)
+            reload_config = reload_config or (lambda: read_original_config(config_file))
+        self.config = config
         self._num_workers = num_workers
         self._reload_config = reload_config or (lambda: load_config(config_file))
         self.hooks_factory = hooks_factory
-        self.queue = queue_from(self.config)
+        self.queue = DepQueue.from_config(self.config)
         self.slots: list[_Slot] = []
         self.generation = 0
         self._reload = threading.Event()

@@ -223,7 +223,7 @@ batch_file=/data/ci/batch.txt
 examples=$(mktemp -d "$CI_DIR/examples.XXXXXX")
 echo "demo fanout 20 /data/out/ci/example" >"$examples/batch.txt"
 if [ "${WNDCHRM_E2E_KIND:-wndchrm}" = wndchrm ] && [ -x .venv/bin/python ] \
-    && .venv/bin/python -m services.kinds.wndchrm.example_data "$examples/ex" --per-class 6 >/dev/null; then
+    && .venv/bin/python -m testkit.example_data "$examples/ex" --per-class 6 >/dev/null; then
   echo "wndchrm test -n2 /data/ex/textures /data/out/ci/textures.html" >>"$examples/batch.txt"
 else
   echo "(no example images: the batch runs demo jobs only)"

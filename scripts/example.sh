@@ -11,7 +11,7 @@ port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1
 mkdir -p "$work/binlog" "$work/data"
 export BEANSTALKD_PORT=$port DATA_ROOT=$work/data
 echo "building the example datasets in $DATA_ROOT/ex"
-.venv/bin/python -m services.kinds.wndchrm.example_data "$DATA_ROOT/ex" >/dev/null
+.venv/bin/python -m testkit.example_data "$DATA_ROOT/ex" >/dev/null
 beanstalkd -l 127.0.0.1 -p "$port" -b "$work/binlog" & bpid=$!
 .venv/bin/wndchrm-worker --log "$work/worker.log" & wpid=$!
 trap 'kill $wpid 2>/dev/null; wait $wpid 2>/dev/null; kill $bpid 2>/dev/null; echo "worker log: $work/worker.log"' EXIT

@@ -12,9 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from depqueue import Config
-from depqueue.config import load_settings
-from depqueue.errors import ConfigError
+from depqueue import Config, ConfigError, load_settings
 from services import kinds
 from services.kinds import JobContext
 

@@ -6,43 +6,16 @@ registered kind fails with a clear reason, and each kind validates the rest of i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
-from depqueue import DepQueue
-from depqueue.errors import BadJob
+from depqueue import BadJob, DepQueue
+from wndchrm.dataroot import JobContext  # the data root's confinement, which the engine owns
 
-
-@dataclass(frozen=True)
-class JobContext:
-    """What job code needs from the worker's configuration."""
-
-    data_root: Path
-
-    def confine(self, path: str, *, must_exist: bool = False) -> Path:
-        """Resolve ``path`` (relative paths are taken from the data root) and refuse any escape.
-
-        Symlinks are resolved before the check, so a link inside the root that points outside is refused.
-        """
-        if not path or "\x00" in path:
-            raise BadJob(f"invalid path {path!r}")
-        root = self.data_root.resolve()
-        candidate = Path(path)
-        try:
-            resolved = (candidate if candidate.is_absolute() else root / candidate).resolve()
-        except (RuntimeError, OSError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
-            raise BadJob(f"path {path!r} cannot be resolved: {'symlink loop' if isinstance(exc, RuntimeError) else exc}"
-                         ) from None
-        if resolved != root and root not in resolved.parents:
-            raise BadJob(f"path {path!r} is outside the data root {str(root)!r}")
-        if must_exist and not resolved.exists():
-            raise BadJob(f"path {path!r} does not exist")
-        return resolved
+__all__ = ["REGISTRY", "JobContext", "JobKind", "get", "register"]
 
 
 class JobKind(Protocol):
-    """A registered job kind. Methods raise depqueue.errors.BadJob for arguments that can never work."""
+    """A registered job kind. Methods raise depqueue.BadJob for arguments that can never work."""
 
     name: str
 

@@ -17,9 +17,8 @@ import os
 import time
 from pathlib import Path
 
-from depqueue import DepQueue
-from depqueue.errors import BadJob
-from services.kinds import JobContext, register
+from depqueue import BadJob, DepQueue
+from services.kinds import JobContext
 
 
 class _Parser(argparse.ArgumentParser):
@@ -124,4 +123,4 @@ class DemoKind:
             raise RuntimeError(f"{args.path} does not exist yet")
 
 
-DEMO = register(DemoKind())
+DEMO = DemoKind()

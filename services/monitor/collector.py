@@ -19,8 +19,7 @@ import greenstalk
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from depqueue.errors import BeanstalkdUnreachable
-from depqueue.progress import ParentProgress
+from depqueue import BeanstalkdUnreachable, ParentProgress
 from services.monitor.snapshot import JOB_STATES, Reader, Snapshot
 
 log = logging.getLogger(__name__)

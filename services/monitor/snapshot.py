@@ -9,8 +9,9 @@ beanstalkd's server id changes (a restart) and pruned to the parents still activ
 Dependency totals come from the manifest, never from ``total-jobs``: that counter restarts at zero with
 beanstalkd, while the manifest is a buried job and survives in the binlog.
 
-Everything is read through depqueue (its Connection, ``read_manifest``, the tube names of
-``depqueue.tubes`` and the counting of ``depqueue.progress``), so the monitor and the workers agree.
+Everything is read through depqueue's ``TubeReader`` (the reader ``DepQueue.get_stats`` and
+``parent_progress`` use too), which this module's ``Reader`` extends only with those two caches and the
+grouping of tubes, so the monitor, the submitter and the workers agree.
 """
 
 from __future__ import annotations
@@ -20,11 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from depqueue import tubes
-from depqueue.connection import Connection, StatsTube, pending
-from depqueue.errors import BeanstalkdUnreachable
-from depqueue.progress import DepCounts, ParentProgress
-from depqueue.records import Manifest, read_manifest
+from depqueue import BeanstalkdUnreachable, Connection, Manifest, ParentProgress, StatsTube, TubeReader, tubes
 
 JOB_STATES = ("ready", "reserved", "delayed", "buried", "urgent")
 
@@ -80,16 +77,15 @@ class Snapshot:
         return self.tube_groups.get(f"{self.tube}-deps-*", TubeCounts())
 
 
-class Reader:
+class Reader(TubeReader):
     """A depqueue connection to beanstalkd (reopened after any failure), plus the scrape caches.
 
     ``read()`` holds a lock: concurrent scrapes take turns on the one connection.
     """
 
     def __init__(self, host: str, port: int, tube: str, timeout: float = 5.0) -> None:
+        super().__init__(Connection(host, port, connect_timeout=timeout, io_timeout=timeout), tubes.check_tube(tube))
         self.address = (host, port)
-        self.tube = tubes.check_tube(tube)
-        self.conn = Connection(host, port, connect_timeout=timeout, io_timeout=timeout)
         self._server_id: str | None = None
         self._manifests: dict[int, Manifest] = {}
         self._created: dict[int, float] = {}
@@ -128,63 +124,40 @@ class Reader:
             self._server_id = str(server.get("id"))
             self._manifests.clear()
             self._created.clear()
-        main_stats = conn.stats_tube(self.tube)
-        main = TubeCounts.from_stats(main_stats) if main_stats else TubeCounts()
+        scan = self.scan()
+        main = TubeCounts.from_stats(scan.main) if scan.main else TubeCounts()
         snapshot = Snapshot(tube=self.tube, server=server, main=main)
         snapshot.tube_groups[self.tube] = main
         snapshot.tube_group_sizes[self.tube] = 1
-        dep_counts: dict[int, StatsTube] = {}
-        fail_counts: dict[int, int] = {}
-        for name in conn.tubes():
-            group = tubes.group_of(self.tube, name)
-            if group is None or name == self.tube:
-                continue
-            stats = conn.stats_tube(name)
-            if stats is None:  # the tube vanished between list-tubes and stats-tube
-                continue
-            counts = TubeCounts.from_stats(stats)
-            snapshot.tube_groups[group] = snapshot.tube_groups.get(group, TubeCounts()) + counts
+        for name, stats in scan.tubes.items():
+            group = tubes.group_of(self.tube, name) or name
+            snapshot.tube_groups[group] = snapshot.tube_groups.get(group, TubeCounts()) + TubeCounts.from_stats(stats)
             snapshot.tube_group_sizes[group] = snapshot.tube_group_sizes.get(group, 0) + 1
-            parent = tubes.parent_of(self.tube, name)
-            if parent is not None:
-                # An empty dependency tube outlives its parent while workers still watch it.
-                if counts.unfinished or counts.buried:
-                    dep_counts[parent] = stats
-            elif (failed_parent := tubes.depfail_parent(self.tube, name)) is not None:
-                fail_counts[failed_parent] = counts.ready + counts.reserved
         try:
-            snapshot.parents = [self._progress(parent, stats, fail_counts.get(parent, 0))
-                                for parent, stats in sorted(dep_counts.items())]
+            snapshot.parents = self.active_parents(scan)
         finally:
             if conn.using != "default":
                 # beanstalkd keeps a used tube alive: never keep a finished parent's tube listed.
                 conn.use("default")
-        self._prune(set(dep_counts))
+        self._prune(set(scan.dep_stats))
         return snapshot
 
-    def _progress(self, parent: int, stats: StatsTube, failed: int) -> ParentProgress:
-        manifest = self._manifest(parent) if stats["current-jobs-buried"] else None
-        # Still expanding: every dependency put so far is in the tube or has failed; those that already
-        # finished are not visible, so done reads 0 until the manifest lands.
-        counts = DepCounts.of(manifest.deps if manifest else pending(stats) + failed, stats, failed)
-        return ParentProgress(parent=parent, state="", deps=counts, age=self._age(parent),
-                              expanded=manifest is not None, batch=manifest.batch if manifest else "")
-
-    def _manifest(self, parent: int) -> Manifest | None:
+    # -- the caches: what never changes while a parent is active ------------------------------------------
+    def manifest(self, parent: int) -> Manifest | None:
         if parent not in self._manifests:
-            stored = read_manifest(self.conn, tubes.deps(self.tube, parent))
-            if stored is None:
+            manifest = super().manifest(parent)
+            if manifest is None:
                 return None
-            self._manifests[parent] = stored.manifest
+            self._manifests[parent] = manifest
         return self._manifests[parent]
 
-    def _age(self, parent: int) -> float | None:
+    def age(self, parent: int) -> float | None:
         now = time.time()
         if parent not in self._created:
-            stats = self.conn.stats_job(parent)
-            if stats is None:  # the parent is being finished right now
+            age = super().age(parent)
+            if age is None:  # the parent is being finished right now
                 return None
-            self._created[parent] = now - stats["age"]
+            self._created[parent] = now - age
         return now - self._created[parent]
 
     def _prune(self, active: set[int]) -> None:

@@ -22,10 +22,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from depqueue import DepQueue
-from depqueue.compat import original_workers
-from depqueue.errors import BadJob, BeanstalkdUnreachable, JobTooBig, MalformedJob, NotCancellable
-from depqueue.pool import queue_from
+from depqueue import BadJob, BeanstalkdUnreachable, DepQueue, JobTooBig, MalformedJob, NotCancellable, original_workers
 from services import kinds
 from services.common import (
     ExitCode,
@@ -38,8 +35,7 @@ from services.common import (
     kind_name,
     load,
 )
-from services.kinds import builtin  # noqa: F401  (registers the kinds to validate against)
-from services.kinds.wndchrm.kind import register_for
+from services.kinds.builtin import register_kinds
 from services.submitter.batchfile import BatchFileError, read_batch_file
 from services.submitter.report import ParentResult, print_summary, write_junit
 from services.submitter.waiting import ProgressView, ServerLost, is_live_terminal, report_lost_server, wait_for_batch
@@ -61,7 +57,7 @@ class DefaultToSubmit(click.Group):
 
 def connect(config: ServiceConfig) -> DepQueue:
     """A queue whose server answered, after ``beanstalkd_retries`` tries; exit 4 when it never did."""
-    queue = DepQueue.adopt(queue_from(config))
+    queue = DepQueue.from_config(config)
     wait = config.beanstalkd_wait_retry
     for attempt in range(max(1, config.beanstalkd_retries)):
         try:
@@ -131,7 +127,7 @@ def submit(config_file: str | None, batch_file: Path | None, batch_id: str | Non
            junit: Path | None, progress: bool | None, argv: tuple[str, ...], **flags: Any) -> None:
     """Submit one job (after --) or a batch file; with --wait, exit 0 only if every parent succeeded."""
     config = load(config_file, **flags)
-    register_for(config.wndchrm_binary)  # validate jobs for the engine the workers run
+    register_kinds(config.wndchrm_binary)  # validate jobs for the engine the workers run
     argv = original_argv(argv, config)
     if not argv and not batch_file:  # options but no job: the original submitter reported the queue
         click.echo(NO_JOB, err=True)
@@ -242,10 +238,9 @@ def failed(config_file: str | None, as_json: bool, **flags: Any) -> None:
         return
     table = Table("record", "job", "batch", "command", "reason", title=f"{len(records)} failed")
     for record in records:
-        envelope = record.body.get("envelope") or {}
-        command = " ".join(envelope.get("params", [])) or f"(set aside from {record.body.get('tube')})"
-        table.add_row(str(record.id), str(record.body.get("job")), str(record.body.get("batch") or ""),
-                      command[:80], str(record.body.get("reason", ""))[:200])
+        job = record.value
+        command = " ".join((job.envelope or {}).get("params", [])) or f"(set aside from {job.tube})"
+        table.add_row(str(record.id), str(job.job), job.batch or "", command[:80], job.reason[:200])
     Console().print(table)
 
 

@@ -12,10 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from depqueue import DepQueue
-from depqueue.envelope import decode_record
-from depqueue.errors import BeanstalkdUnreachable, MalformedJob
-from depqueue.records import Record
+from depqueue import BeanstalkdUnreachable, DepQueue, MalformedJob, Outcome, Record, decode_record
 from services.common import ExitCode, fail
 from services.submitter.report import ParentResult
 
@@ -114,7 +111,7 @@ def wait_for_batch(queue: DepQueue, batch: str, results: list[ParentResult], tim
     parents gone with no outcome: its binlog lost, or run without one) raises ServerLost at once.
     """
     by_id = {r.parent: r for r in results}
-    held: list[Record] = []
+    held: list[Record[Outcome]] = []
     gone: dict[int, int] = {}  # polls in a row each parent was gone without an outcome
     start = clock()
     failures = 0
@@ -146,8 +143,8 @@ def wait_for_batch(queue: DepQueue, batch: str, results: list[ParentResult], tim
         view.close()
         mine = {r.parent for r in results}
         try:
-            queue.finish_outcomes([h for h in held if h.body.get("parent") in mine], consume=True)
-            queue.finish_outcomes([h for h in held if h.body.get("parent") not in mine], consume=False)
+            queue.finish_outcomes([h for h in held if h.value.parent in mine], consume=True)
+            queue.finish_outcomes([h for h in held if h.value.parent not in mine], consume=False)
         except BeanstalkdUnreachable:
             pass  # they return to the queue with the connection
 
@@ -181,13 +178,13 @@ def _holds(queue: DepQueue, parent: int, batch: str) -> bool:
 
 
 def _poll(queue: DepQueue, batch: str, results: list[ParentResult], by_id: dict[int, ParentResult],
-          held: list[Record], gone: dict[int, int], view: ProgressView, start: float) -> bool:
+          held: list[Record[Outcome]], gone: dict[int, int], view: ProgressView, start: float) -> bool:
     """One round: collect outcomes, then ask after the parents still pending. True when all are done."""
     for record in queue.collect_outcomes(batch):
         held.append(record)
-        result = by_id.get(int(record.body.get("parent", -1)))
+        result = by_id.get(record.value.parent)
         if result is not None and result.status == "pending":
-            result.status, result.outcome = str(record.body.get("status", "failed")), record.body
+            result.status, result.outcome = record.value.status, record.body
     deps: dict[int, tuple[int, int, str]] = {}
     for r in results:
         if r.status != "pending":

@@ -8,10 +8,9 @@ from typing import Any
 
 import click
 
-from depqueue import QueueMain
-from depqueue.logs import setup_logging
+from depqueue import QueueMain, setup_logging
 from services.common import config_options, job_context, load
-from services.kinds import builtin, register
+from services.kinds.builtin import register_kinds
 from services.worker.dispatch import KindDispatcher
 
 log = logging.getLogger("wndchrm.worker")
@@ -29,10 +28,9 @@ def main(config_file: str | None, verbose: bool, **flags: Any) -> None:
     """Run worker processes that serve the wndchrm queue until SIGTERM (drain) or SIGINT."""
     config = load(config_file, **flags)
     setup_logging(config.worker_log, verbose)
-    if config.wndchrm_binary:  # a site's own C++ wndchrm, run the original way; only when configured
-        from services.kinds.wndchrm import WndchrmKind
-        register(WndchrmKind(binary=config.wndchrm_binary))
-    log.info("job kinds: %s; data root %s", ", ".join(sorted(builtin.REGISTRY)), config.data_root)
+    # The wndchrm kind runs a site's own C++ wndchrm, the original way, only when one is configured.
+    registry = register_kinds(config.wndchrm_binary)
+    log.info("job kinds: %s; data root %s", ", ".join(sorted(registry)), config.data_root)
     dispatcher = KindDispatcher(job_context(config))
 
     def reload() -> Any:

@@ -30,7 +30,7 @@ from prometheus_client import Counter, Gauge, Histogram, multiprocess, start_htt
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from depqueue.hooks import WorkerHooks
+from depqueue import WorkerHooks
 from services.common import renamed
 
 log = logging.getLogger(__name__)

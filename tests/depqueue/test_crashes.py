@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from depqueue import DepQueue
-from depqueue.envelope import decode
-from depqueue.records import write_manifest
+from depqueue.wire.envelope import decode
+from depqueue.wire.records import write_manifest
 from testkit.beanstalkd import Beanstalkd
 from testkit.workers import WorkerPool, starts, wait_outcomes, wait_until
 

@@ -7,11 +7,11 @@ import json
 import pytest
 
 from depqueue import DepQueue
-from depqueue.envelope import Envelope, decode, encode_record
 from depqueue.errors import JobTooBig, MalformedJob
-from depqueue.expansion import ExpandingQueue
-from depqueue.known_bodies import KnownBodies
-from depqueue.signing import Signer
+from depqueue.wire.envelope import Envelope, decode, encode_record
+from depqueue.wire.signing import Signer
+from depqueue.worker.expansion import Expansion
+from depqueue.worker.known_bodies import KnownBodies
 from testkit.beanstalkd import Beanstalkd
 
 
@@ -52,10 +52,11 @@ def test_an_expansion_writes_each_dependency_as_the_whole_record_would_encode(
     signer = Signer([b"s" * 32]) if signed else None
     queue = DepQueue(port=beanstalkd.port, tube="t", signer=signer)
     parent = Envelope(params=["demo"], batch="b", priority=7, attempts=4, ttr=9, time_limit=3.5)
-    expanding = ExpandingQueue(queue, 12, parent, "t-deps-12")
+    expanding = Expansion(queue, 12, parent, "t-deps-12")
     argvs = [["demo", "write", "x"], ["é", "\"quoted\"", "back\\slash", "tab\t", "\u2028"], ["params", "-"]]
-    for argv in argvs:
-        expanding.add_dependent_job("t-deps-12", argv)
+    with queue.expanding(expanding):  # what a worker does while the parent's callback runs
+        for argv in argvs:
+            queue.add_dependent_job("t-deps-12", argv)
     for argv, body in zip(argvs, expanding.buffer, strict=True):
         record = json.loads(body)
         record.pop("sig", None)
@@ -64,8 +65,8 @@ def test_an_expansion_writes_each_dependency_as_the_whole_record_would_encode(
         assert list(record) == list(expected)
         assert {**record, "submitted": 0} == {**expected, "submitted": 0}
         assert decode(body).params == argv
-    with pytest.raises(JobTooBig, match="max job size"):
-        expanding.add_dependent_job("t-deps-12", ["x" * 70000])
+    with pytest.raises(JobTooBig, match="max job size"), queue.expanding(expanding):
+        queue.add_dependent_job("t-deps-12", ["x" * 70000])
     queue.close()
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from depqueue import DepQueue
-from depqueue.envelope import Envelope
+from depqueue.wire.envelope import Envelope
 from testkit.beanstalkd import Beanstalkd
 from testkit.workers import WorkerPool, starts, wait_outcomes, wait_until
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from depqueue import DepQueue
-from depqueue.connection import Connection
+from depqueue.wire.connection import Connection
 from testkit.beanstalkd import Beanstalkd
 from testkit.workers import WorkerPool, starts, wait_outcomes
 

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from depqueue import DepQueue
-from depqueue.envelope import Envelope, decode, decode_record
 from depqueue.errors import MalformedJob
+from depqueue.wire.envelope import Envelope, decode, decode_record
 from testkit.beanstalkd import Beanstalkd
 from testkit.workers import WorkerPool, wait_outcomes, wait_until
 

@@ -6,7 +6,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from depqueue import DepQueue
-from depqueue.records import Outcome
+from depqueue.wire.records import Outcome
 from testkit.beanstalkd import Beanstalkd
 from testkit.workers import WorkerPool, wait_outcomes, wait_until
 

@@ -25,10 +25,9 @@ from pathlib import Path
 import pytest
 
 from depqueue import DepQueue
-from depqueue.connection import StatsJob
-from depqueue.logs import setup_logging
-from depqueue.queue import DepQueue as BaseQueue
-from depqueue.worker import Worker, WorkerSettings
+from depqueue.wire.connection import StatsJob
+from depqueue.worker.logs import setup_logging
+from depqueue.worker.loop import Worker, WorkerSettings
 from testkit.beanstalkd import Beanstalkd
 from testkit.workers import wait_outcomes, wait_until
 
@@ -44,7 +43,7 @@ def _mark(marks: Path, text: str) -> None:
 def _worker_main(port: int, log: Path, marks: Path, reserve_timeout: int) -> None:
     setup_logging(str(log))
 
-    def run_job(queue: BaseQueue, job_id: int, params: list[str]) -> None:
+    def run_job(queue: DepQueue, job_id: int, params: list[str]) -> None:
         if params[0] == "parent":
             return
         _mark(marks, f"start {params[1]}")
@@ -53,7 +52,7 @@ def _worker_main(port: int, log: Path, marks: Path, reserve_timeout: int) -> Non
         time.sleep(float(params[2]))
         _mark(marks, f"end {params[1]}")
 
-    def add_deps(queue: BaseQueue, dep_tube: str, job_id: int, params: list[str]) -> int:
+    def add_deps(queue: DepQueue, dep_tube: str, job_id: int, params: list[str]) -> int:
         for i, spec in enumerate(params[1:]):
             what, _, seconds = spec.partition(":")
             queue.add_dependent_job(dep_tube, [what, str(i), seconds or "0"])

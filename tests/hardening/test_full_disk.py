@@ -14,12 +14,11 @@ import numpy as np
 import pytest
 import tifffile
 
-from depqueue import DepQueue
-from depqueue.errors import RetryLater
-from services.kinds.wndchrm.outputs import write_atomic
+from depqueue import DepQueue, RetryLater
 from testkit.beanstalkd import Beanstalkd, free_port
 from testkit.workers import BIN, WorkerPool, wait_outcomes, wait_until
 from tests.hardening.mounts import fill, tmpfs
+from wndchrm.formats.outputs import write_atomic
 
 
 def _dataset(root: Path) -> None:

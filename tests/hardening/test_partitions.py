@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from depqueue import DepQueue
-from depqueue.records import Record
+from depqueue.wire.records import Record
 from testkit.beanstalkd import Beanstalkd
 from testkit.workers import WorkerPool, starts, wait_outcomes, wait_until
 from tests.hardening.proxy import CuttableProxy
@@ -39,7 +39,7 @@ def _dep_runs(*logs: str) -> Counter[int]:
 def _outcomes(queue: DepQueue, batch: str, parent: int, settle: float) -> list[dict[str, Any]]:
     """Every outcome record of ``batch`` (consumed) from now until ``settle`` seconds after ``parent``'s first:
     one per parent, unless a duplicate was recorded."""
-    found: list[Record] = []
+    found: list[Record[Any]] = []
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline:

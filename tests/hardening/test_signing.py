@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from depqueue import DepQueue
 from depqueue.errors import ConfigError, MalformedJob
-from depqueue.records import Record
-from depqueue.signing import Signer, read_secrets
+from depqueue.wire.records import Record
+from depqueue.wire.signing import Signer, read_secrets
 from testkit.beanstalkd import Beanstalkd
 from testkit.workers import WorkerPool, wait_outcomes, wait_until
 
@@ -44,7 +45,7 @@ def test_secret_files_are_checked(tmp_path: Path) -> None:
         read_secrets(tmp_path / "missing")
 
 
-def _set_aside(queue: DepQueue, jobs: set[int]) -> list[Record] | None:
+def _set_aside(queue: DepQueue, jobs: set[int]) -> list[Record[Any]] | None:
     """The set-aside records of ``jobs``, once there is one for each."""
     records = [r for r in queue.failed() if r.body.get("job") in jobs]
     return records if len(records) == len(jobs) else None

@@ -22,7 +22,7 @@ def test_a_role_imports_none_of_the_engines_libraries(module: str, tmp_path: Pat
         "from pathlib import Path\n"
         "from services.kinds import JobContext\n"
         "from services.kinds.wndchrm import WNDCHRM\n"
-        "from depqueue.errors import BadJob\n"
+        "from depqueue import BadJob\n"
         f"ctx = JobContext(Path({str(tmp_path)!r}))\n"
         "WNDCHRM.validate(['wndchrm', 'train', '-l', '-t2', 'set', 'out.fit'], ctx)\n"
         "WNDCHRM.validate(['wndchrm', 'test', '-n5', 'set', 'r.html'], ctx)\n"

@@ -108,9 +108,9 @@ def collect(queue: DepQueue, batch: str, outcomes: dict[int, dict[str, object]])
 
 def corrupt_wndchrm_outputs(data: Path, ids: list[int], outcomes: dict[int, dict[str, object]]) -> int:
     """Feature caches that do not load as valid, and missing models of succeeded parents."""
-    from services.kinds.wndchrm import cache
-    from services.kinds.wndchrm.engine import get_engine
-    from services.kinds.wndchrm.options import parse
+    from wndchrm.features import cache
+    from wndchrm.features.engine import get_engine
+    from wndchrm.options import parse
 
     options = parse(["wndchrm", "check", "-l", "x"]).options
     engine = get_engine()
@@ -145,7 +145,7 @@ def run_soak(workdir: Path, parents: int, deps: int, max_faults: int, max_second
     started = time.monotonic()
     queue = DepQueue(port=server.port)
     if work == "wndchrm":
-        from services.kinds.wndchrm.example_data import build_textures
+        from testkit.example_data import build_textures
         for i in range(parents):
             build_textures(data / f"set{i}", per_class=max(2, deps // 3), size=48)
         argvs = [["wndchrm", "train", "-l", f"set{i}/textures", f"out/set{i}.fit"] for i in range(parents)]

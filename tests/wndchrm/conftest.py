@@ -16,7 +16,7 @@ from wndchrm_helpers import FakeQueue, precompute
 
 from services.kinds import JobContext
 from services.kinds.wndchrm import WNDCHRM
-from services.kinds.wndchrm.example_data import ExampleSets, build_examples
+from testkit.example_data import ExampleSets, build_examples
 
 #: Example images per class and their side; 64 px keeps CharmFeatures at about half a second an image.
 PER_CLASS = 20

@@ -16,11 +16,14 @@ import pytest
 from wndchrm_helpers import run_through_kind
 
 from services.kinds import JobContext
-from services.kinds.wndchrm import WNDCHRM, evaluation, options, printout, wnd
-from services.kinds.wndchrm import weights as fw
-from services.kinds.wndchrm.experiment import Labelled
-from services.kinds.wndchrm.fitfile import FitFile, read_fit
-from services.kinds.wndchrm.training_data import fit_samples, job_vector
+from services.kinds.wndchrm import WNDCHRM
+from wndchrm import options
+from wndchrm.classifier import evaluation, wnd
+from wndchrm.classifier import weights as fw
+from wndchrm.classifier.experiment import Labelled
+from wndchrm.classifier.training_data import fit_samples, job_vector
+from wndchrm.formats.fitfile import FitFile, read_fit
+from wndchrm.reports import printout
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cpp" / "classify"
 

@@ -16,11 +16,11 @@ import pytest
 import tifffile
 from numpy.typing import NDArray
 
-from services.kinds.wndchrm.cpp_names import sample_names
-from services.kinds.wndchrm.engine import get_engine
-from services.kinds.wndchrm.images import load_tiles
-from services.kinds.wndchrm.names import v42_to_v5
-from services.kinds.wndchrm.options import parse
+from wndchrm.features.engine import get_engine
+from wndchrm.features.images import load_tiles
+from wndchrm.formats.cpp_names import sample_names
+from wndchrm.formats.names import v42_to_v5
+from wndchrm.options import parse
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cpp" / "features"
 RTOL, ATOL = 1e-4, 1e-9

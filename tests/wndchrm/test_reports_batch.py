@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from services.kinds import builtin
-from services.kinds.wndchrm.example_data import build_textures
+from testkit.example_data import build_textures
 from testkit.workers import WorkerPool
 from tests.conftest import Beanstalkd
 
 BIN = Path(sys.executable).parent
 
-pytestmark = pytest.mark.skipif("wndchrm" not in builtin.REGISTRY or not (BIN / "wndchrm-worker").exists(),
+pytestmark = pytest.mark.skipif("wndchrm" not in builtin.register_kinds() or not (BIN / "wndchrm-worker").exists(),
                                 reason="the wndchrm kind is not registered with wndchrm-worker")
 
 

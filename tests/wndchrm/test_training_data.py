@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds import JobContext
-from services.kinds.wndchrm import options
-from services.kinds.wndchrm.fitfile import FitFile, write_fit
-from services.kinds.wndchrm.training_data import feature_names, fit_samples
+from wndchrm import options
+from wndchrm.classifier.training_data import feature_names, fit_samples
+from wndchrm.formats.fitfile import FitFile, write_fit
 
 
 def _model(root: Path, rows_per_image: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.kinds.wndchrm import wnd
+from wndchrm.classifier import wnd
 
 
 def problem(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

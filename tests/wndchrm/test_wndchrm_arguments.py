@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from wndchrm_helpers import run_through_kind
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds import JobContext
-from services.kinds.wndchrm import WNDCHRM, WndchrmKind, support
-from services.kinds.wndchrm.commands import parse_job, report_paths
-from services.kinds.wndchrm.kind import register_for
+from services.kinds.builtin import register_kinds
+from services.kinds.wndchrm import WNDCHRM, WndchrmKind
+from wndchrm.cli import support
+from wndchrm.cli.commands import parse_job, report_paths
 
 BIN = Path(sys.executable).parent
 
@@ -169,14 +170,13 @@ def test_a_binary_takes_the_options_the_built_in_engine_refuses(
     WndchrmKind(binary="/site/bin/wndchrm").validate(argv, tree)
 
 
-def test_register_for_follows_the_configuration() -> None:
-    from services.kinds import REGISTRY
-
+def test_registered_kinds_follow_the_configuration() -> None:
     try:
-        kind = register_for("/site/bin/wndchrm")
-        assert REGISTRY["wndchrm"] is kind and kind.external is not None
+        kind = register_kinds("/site/bin/wndchrm")["wndchrm"]
+        assert isinstance(kind, WndchrmKind) and kind.external is not None
     finally:
-        assert register_for(None) is WNDCHRM and REGISTRY["wndchrm"] is WNDCHRM
+        registry = register_kinds(None)
+        assert registry["wndchrm"] is WNDCHRM and set(registry) == {"demo", "wndchrm"}
 
 
 @pytest.mark.parametrize("binary", [None, "/site/bin/wndchrm"])
@@ -200,7 +200,7 @@ def test_submitter_validates_for_the_workers_engine(tree: JobContext, data_root:
 
 def test_running_in_process_refuses_what_the_built_in_engine_cannot_honour(
         tree: JobContext, data_root: Path, capsys: pytest.CaptureFixture[str], binary_only: tuple[str, str]) -> None:
-    from services.kinds.wndchrm.__main__ import main
+    from wndchrm.cli.program import main
 
     spelling, word = binary_only
     assert main(["--data-root", str(data_root), "train", word, "set", "m.fit"]) == 2

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from wndchrm_helpers import FakeQueue
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds import JobContext
 from services.kinds.wndchrm import WNDCHRM
 

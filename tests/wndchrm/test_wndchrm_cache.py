@@ -16,11 +16,12 @@ import pytest
 import tifffile
 from wndchrm_helpers import FakeQueue
 
-from depqueue.errors import RetryLater
+from depqueue import RetryLater
 from services.kinds import JobContext
-from services.kinds.wndchrm import WNDCHRM, cache
-from services.kinds.wndchrm.engine import get_engine
-from services.kinds.wndchrm.options import parse
+from services.kinds.wndchrm import WNDCHRM
+from wndchrm.features import cache
+from wndchrm.features.engine import get_engine
+from wndchrm.options import parse
 
 
 def _features(ctx: JobContext, *words: str) -> None:

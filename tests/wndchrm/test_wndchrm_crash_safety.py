@@ -16,12 +16,12 @@ import numpy as np
 import tifffile
 
 from depqueue import DepQueue
-from services.kinds.wndchrm import cache
-from services.kinds.wndchrm.engine import get_engine
-from services.kinds.wndchrm.example_data import build_textures
-from services.kinds.wndchrm.options import parse
+from testkit.example_data import build_textures
 from tests.conftest import Beanstalkd
 from tests.queue_helpers import WorkerPool, wait_outcomes, wait_until
+from wndchrm.features import cache
+from wndchrm.features.engine import get_engine
+from wndchrm.options import parse
 
 
 def test_killing_workers_mid_feature_never_leaves_a_trusted_corrupt_cache(

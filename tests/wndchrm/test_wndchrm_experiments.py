@@ -17,12 +17,15 @@ import numpy as np
 import pytest
 from wndchrm_helpers import run_through_kind
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds import JobContext
-from services.kinds.wndchrm import WNDCHRM, evaluation, experiment, options, printout, wnd
-from services.kinds.wndchrm.commands import parse_job, report_paths
-from services.kinds.wndchrm.experiment import Labelled
-from services.kinds.wndchrm.fitfile import read_fit
+from services.kinds.wndchrm import WNDCHRM
+from wndchrm import options
+from wndchrm.classifier import evaluation, experiment, wnd
+from wndchrm.classifier.experiment import Labelled
+from wndchrm.cli.commands import parse_job, report_paths
+from wndchrm.formats.fitfile import read_fit
+from wndchrm.reports import printout
 
 
 def _opts(*words: str) -> options.Options:
@@ -290,9 +293,11 @@ def test_check_prints_only_paths(examples_root: Path) -> None:
     fresh.mkdir()
     for name in ("b.tif", "a.tif"):
         (fresh / name).write_bytes((examples_root / "ex/textures/brick/brick-000.tif").read_bytes())
-    command = [sys.executable, "-m", "services.kinds.wndchrm", "--data-root", str(examples_root), "check"]
+    command = [sys.executable, "-m", "wndchrm", "--data-root", str(examples_root), "check"]
     done = subprocess.run([*command, "fresh"], capture_output=True, text=True, check=True)
     assert done.stdout == "fresh/a.tif\nfresh/b.tif\n"
+    old_name = [sys.executable, "-m", "services.kinds.wndchrm", *command[3:]]  # still runs the same program
+    assert subprocess.run([*old_name, "fresh"], capture_output=True, text=True, check=True).stdout == done.stdout
     done = subprocess.run([*command, "ex/textures"], capture_output=True, text=True, check=True)
     assert done.stdout == ""
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from wndchrm_helpers import FakeQueue, run_through_kind
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds import JobContext
 from services.kinds.wndchrm import WndchrmKind
-from services.kinds.wndchrm.cpp_names import check_lines, sig_files
-from services.kinds.wndchrm.external import ExternalFailed
-from services.kinds.wndchrm.options import Options, parse
+from wndchrm.cli.external import ExternalFailed
+from wndchrm.formats.cpp_names import check_lines, sig_files
+from wndchrm.options import Options, parse
 
 CAPTURED = Path(__file__).parent / "fixtures" / "cpp" / "external"
 IMAGES = ("set/a/img0.tif", "set/a/img1.tif", "set/b/img0.tif", "set/b/img1.tif")

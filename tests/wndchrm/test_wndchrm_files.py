@@ -7,6 +7,7 @@ images are 64x64 crops, so the few features computed here cost a second or two.
 from __future__ import annotations
 
 import lzma
+import os
 import re
 import shutil
 import stat
@@ -16,22 +17,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds import JobContext
-from services.kinds.wndchrm import names as fnames
-from services.kinds.wndchrm.engine import get_engine
-from services.kinds.wndchrm.features import image_features, needs_features
-from services.kinds.wndchrm.fitfile import UNKNOWN, FitFile, atof, read_fit, write_fit
-from services.kinds.wndchrm.images import load_tiles
 from services.kinds.wndchrm.kind import WndchrmKind
-from services.kinds.wndchrm.options import Options
-from services.kinds.wndchrm.sampling import Sample
-from services.kinds.wndchrm.sigfile import old_sig_path, read_sig, sig_path
-from services.kinds.wndchrm.training_data import features_of
 from tests.wndchrm.wndchrm_helpers import run_through_kind
+from wndchrm.classifier.training_data import features_of
+from wndchrm.features.engine import get_engine
+from wndchrm.features.extract import image_features, needs_features
+from wndchrm.features.images import load_tiles
+from wndchrm.features.sampling import Sample
+from wndchrm.features.sigfile import old_sig_path, read_sig, sig_path
+from wndchrm.formats import names as fnames
+from wndchrm.formats.fitfile import UNKNOWN, FitFile, atof, read_fit, write_fit
+from wndchrm.options import Options
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cpp" / "files"
-CPP_BINARY = Path("/work/wndcpp/src/wndchrm")
+#: A C++ wndchrm 1.60 to run, if this machine has one: WNDCHRM_BINARY, else ``wndchrm`` on PATH.
+CPP_BINARY = os.environ.get("WNDCHRM_BINARY") or shutil.which("wndchrm")
 LONG = Options(long=True)
 #: %.8g keeps 8 significant digits: the relative error of a value written by either program.
 PRINTED = 1e-7
@@ -267,14 +269,15 @@ def _agrees_with_cpp(root: Path, theirs: dict[str, list[str]]) -> None:
         assert ours[image] == row
 
 
-@pytest.mark.skipif(not CPP_BINARY.is_file(), reason=f"no C++ wndchrm at {CPP_BINARY} (CI has none; "
-                    "test_a_fit_written_here_is_the_one_wndchrm_classified checks its committed output)")
+@pytest.mark.skipif(CPP_BINARY is None, reason="no C++ wndchrm: set WNDCHRM_BINARY or put wndchrm on PATH (CI has "
+                    "none; test_a_fit_written_here_is_the_one_wndchrm_classified checks its committed output)")
 def test_wndchrm_classifies_with_a_fit_written_here(root: Path, tmp_path: Path) -> None:
     ctx = JobContext(root)
     run_through_kind(WndchrmKind(), ctx, ["wndchrm", "train", "-l", "train", "ours-l.fit"])
     for name in ("binuc5-l.sig.xz", "norm3-l.sig.xz"):  # its own features: saves it minutes of computing
         shutil.copy(_unpacked(name, tmp_path), root / "test" / name.removesuffix(".xz"))
-    done = subprocess.run([str(CPP_BINARY), "classify", "-l", "ours-l.fit", "test"], cwd=root,
+    assert CPP_BINARY is not None
+    done = subprocess.run([CPP_BINARY, "classify", "-l", "ours-l.fit", "test"], cwd=root,
                           capture_output=True, text=True, timeout=120, check=False)
     assert "test/norm3.tif" in done.stdout, done.stdout + done.stderr
     _agrees_with_cpp(root, _cpp_rows(done.stdout))

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import tifffile
 
-from depqueue.errors import BadJob
-from services.kinds.wndchrm.cpp_names import sample_names
-from services.kinds.wndchrm.images import RGB_WEIGHTS, load_tiles, read_image
-from services.kinds.wndchrm.options import parse
-from services.kinds.wndchrm.sampling import downsample, rotate, sample_name, samples
+from depqueue import BadJob
+from wndchrm.features.images import RGB_WEIGHTS, load_tiles, read_image
+from wndchrm.features.sampling import downsample, rotate, sample_name, samples
+from wndchrm.formats.cpp_names import sample_names
+from wndchrm.options import parse
 
 
 def _options(*words: str):  # type: ignore[no-untyped-def]

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from wndchrm_helpers import FakeQueue, run_through_kind
 
-from depqueue.errors import BadJob
+from depqueue import BadJob
 from services.kinds import JobContext
-from services.kinds.wndchrm import WNDCHRM, cache
-from services.kinds.wndchrm.options import parse
+from services.kinds.wndchrm import WNDCHRM
+from wndchrm.features import cache
+from wndchrm.options import parse
 
 
 def _expand(ctx: JobContext, argv: list[str]) -> list[list[str]]:

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from depqueue.errors import BadJob
-from services.kinds.wndchrm import support
-from services.kinds.wndchrm.options import Block, Options, parse
+from depqueue import BadJob
+from wndchrm.cli import support
+from wndchrm.options import Block, Options, parse
 
 
 def _options(*words: str) -> Options:

@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from services.kinds.wndchrm.outputs import write_atomic
+from wndchrm.formats.outputs import write_atomic
 
 
 def test_written_files_get_the_umask_permissions_not_a_temp_files(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from services.kinds.wndchrm import interpolate, predict, wnd
-from services.kinds.wndchrm import weights as fw
+from wndchrm.classifier import interpolate, predict, wnd
+from wndchrm.classifier import weights as fw
 
 FLT_MAX = float(np.finfo(np.float32).max)
 

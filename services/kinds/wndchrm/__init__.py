@@ -1,7 +1,11 @@
-"""The ``wndchrm`` job kind: WND-CHARM features (CharmFeatures, cached per image) and the WND-5 classifier.
+"""The ``wndchrm`` job kind: the engine of the top-level ``wndchrm`` package, run as queue jobs.
+
+This folder holds only the adapter (``kind.py``): one feature-extraction dependency per image, then the
+command. The engine itself (formats, features, classifier, reports, commands) is ``wndchrm/``, and so is
+its documentation (wndchrm/README.md).
 
 ``WNDCHRM`` is the kind with the built-in engine; a worker entry point that has a C++ wndchrm binary
-configured builds its own ``WndchrmKind(binary=path)`` instead. See README.md in this folder.
+configured builds its own ``WndchrmKind(binary=path)`` instead.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from depqueue.errors import BadJob
-from services.kinds import JobContext, register
-from services.kinds.wndchrm.commands import (
+from depqueue import BadJob
+from services.kinds import JobContext
+from wndchrm.cli.commands import (
     Job,
     check_outputs,
     feature_argv,
@@ -21,8 +21,8 @@ from services.kinds.wndchrm.commands import (
     missing_images,
     parse_job,
 )
-from services.kinds.wndchrm.external import ExternalWndchrm, written_by
-from services.kinds.wndchrm.support import check_external, check_supported
+from wndchrm.cli.external import ExternalWndchrm, written_by
+from wndchrm.cli.support import check_external, check_supported
 
 if TYPE_CHECKING:
     from depqueue import DepQueue
@@ -34,7 +34,7 @@ NO_DEPENDENCIES = ("features", "check")
 class WndchrmKind:
     """The ``wndchrm`` kind. ``binary``: path of a C++ wndchrm to run jobs through; None (the default)
     uses the built-in CharmFeatures engine. The configuration's ``wndchrm_binary`` decides, for the
-    workers and the submitter alike (:func:`register_for`)."""
+    workers and the submitter alike (services.kinds.builtin.register_kinds)."""
 
     name = "wndchrm"
 
@@ -69,7 +69,7 @@ class WndchrmKind:
             return None
         # Imported on first run: the engine needs numpy, CharmFeatures and the image libraries, which the
         # submitter, validating the same kind, must not (its image carries none of them).
-        from services.kinds.wndchrm import runner
+        from wndchrm.cli import runner
 
         return runner.run(job, ctx, argv)  # where the report is, for the outcome record
 
@@ -87,14 +87,3 @@ def _check_for_binary(job: Job, ctx: JobContext) -> None:
                      "report and overwritten (the built-in engine takes several)")
     check_external(job.options)
     check_outputs(ctx, written_by(job, ctx), inputs_of(job, ctx, as_cpp=True))  # inside the root, no input
-
-
-def register_for(binary: str | os.PathLike[str] | None) -> WndchrmKind:
-    """Register the ``wndchrm`` kind a configuration asks for: ``binary``'s (``wndchrm_binary``), or the
-    built-in engine's. Workers and the submitter both call it, so a job the workers' binary would run is
-    accepted at submission even when the built-in engine could not run it."""
-    from services.kinds.wndchrm import WNDCHRM
-
-    kind = WndchrmKind(binary=binary) if binary else WNDCHRM
-    register(kind)
-    return kind
