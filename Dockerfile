@@ -119,10 +119,13 @@ RUN python3 -m venv /opt/venv \
         find "$site" -type f -name "*.so*" -exec sh -c 'for lib; do \
             if readelf -S "$lib" | grep -q "\.debug_info"; then strip --strip-debug "$lib"; fi; done' sh {} +; \
     fi
-# What the trimming must not break: the roles' imports, libcharm computing features, LZW TIFFs (imagecodecs)
-# and the report's PNG charts (matplotlib, Pillow).
-RUN /opt/venv/bin/python -c "import io, numpy, imagecodecs, tifffile, matplotlib, CharmFeatures, supervisor, \
-scipy.stats, scipy.special, scipy.ndimage, scipy.cluster.hierarchy, scipy.spatial.distance, services.worker.cli; \
+# What the trimming must not break: every module of the engine and of the job kinds imports, libcharm
+# computes features, an LZW TIFF reads back (imagecodecs) and the report's PNG charts draw (matplotlib, Pillow).
+RUN /opt/venv/bin/python -c "import importlib, io, pkgutil, numpy, imagecodecs, tifffile, matplotlib, CharmFeatures, \
+supervisor, scipy.stats, scipy.special, scipy.ndimage, scipy.cluster.hierarchy, scipy.spatial.distance, \
+services.worker.cli, services.kinds, wndchrm; \
+[importlib.import_module(module.name) for package in (wndchrm, services.kinds) \
+ for module in pkgutil.walk_packages(package.__path__, package.__name__ + '.') if not module.name.endswith('__main__')]; \
 matplotlib.use('Agg'); from matplotlib.figure import Figure; Figure().savefig(io.BytesIO(), format='png'); \
 image = numpy.add.outer(numpy.arange(64), numpy.arange(48)).astype(numpy.uint16); tiff = io.BytesIO(); \
 tifffile.imwrite(tiff, image, compression='lzw'); assert (tifffile.imread(io.BytesIO(tiff.getvalue())) == image).all(); \
