@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import tifffile
 
-from tests.wndchrm.charm_family import family_values
 from wndchrm.features import transforms
+from wndchrm.features.families import charm_values
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cpp" / "features"
 FAMILIES = ("Haralick Textures", "Comb Moments", "Multiscale Histograms", "Zernike Coefficients",
@@ -29,8 +29,8 @@ def test_every_chain_gives_libcharms_image(image: str) -> None:
     for chain in transforms.CHAINS[1:]:
         transformed = transforms.apply_chain(pixels, chain, cache)
         for family in FAMILIES:
-            theirs = family_values(f"{family} {transforms.chain_name(chain)}", pixels)
-            ours = family_values(f"{family} ()", transformed)
+            theirs = charm_values([f"{family} {transforms.chain_name(chain)}"], pixels)
+            ours = charm_values([f"{family} ()"], transformed)
             np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-12, err_msg=f"{family} ({chain})")
 
 

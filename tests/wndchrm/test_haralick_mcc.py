@@ -1,7 +1,8 @@
 """Haralick [16] and [17] (the maximal correlation coefficient) equal wndchrm 1.60's.
 
 References: the ``.sig`` files the C++ program wrote for the grey fixtures (fixtures/cpp/features/ and
-fixtures/cpp/colour/grey, odd), compared by the rule of :mod:`tests.wndchrm.cpp_sig`; and Eigen's whole
+fixtures/cpp/colour/grey, odd) and the RGB ones (fixtures/cpp/colour/: the grey part of a ``-c -l``
+file is the grey image's), compared by the rule of :mod:`tests.wndchrm.cpp_sig`; and Eigen's whole
 eigenvalue lists for four Q matrices (fixtures/cpp/haralick/), compared bit for bit, order included.
 
 About 13 s of one core per image (twelve transform chains); the larger set is marked slow.
@@ -18,14 +19,18 @@ import tifffile
 from numpy.typing import NDArray
 
 from tests.wndchrm.cpp_sig import disagreements, read_sig
-from wndchrm.features import haralick, transforms
+from wndchrm.features import colour, haralick, transforms
 from wndchrm.features.real_schur import eigenvalues
 
 CPP = Path(__file__).parent / "fixtures" / "cpp"
 
 
 def _grey(path: Path) -> NDArray[np.float64]:
-    return np.asarray(tifffile.imread(path), dtype=np.float64)
+    """The grey image wndchrm computes features on (RGB made grey as ``LoadTIFF`` does)."""
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages.first
+        pixels, bits = page.asarray(), int(page.bitspersample)
+    return colour.rgb_to_grey(colour.rgb_bytes(pixels, bits)) if pixels.ndim == 3 else pixels.astype(np.float64)
 
 
 def _check_chains(image: Path, sig: Path) -> int:
@@ -57,6 +62,10 @@ def test_every_chain_of_grey_images(image: str, sig: str) -> None:
 @pytest.mark.parametrize(("image", "sig"), [
     ("features/crop_75x120_deflate.tif", "features/crop_75x120_deflate-l.sig.gz"),
     ("features/crop_120x75_u16_lzw.tif", "features/crop_120x75_u16_lzw-l.sig.gz"),
+    ("colour/ihc/ihc_173x131.tif", "colour/ihc/ihc_173x131-c-l.sig.gz"),
+    ("colour/ihc/ihc_97x71_u16.tif", "colour/ihc/ihc_97x71_u16-c-l.sig.gz"),
+    ("colour/photo/astronaut_173x131.tif", "colour/photo/astronaut_173x131-c-l.sig.gz"),
+    ("colour/photo/coffee_97x71_u16.tif", "colour/photo/coffee_97x71_u16-c-l.sig.gz"),
 ])
 def test_every_chain_of_more_images(image: str, sig: str) -> None:
     assert _check_chains(CPP / image, CPP / sig) == 24
