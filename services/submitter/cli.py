@@ -37,6 +37,7 @@ from services.common import (
 )
 from services.kinds.builtin import register_kinds
 from services.submitter.batchfile import BatchFileError, read_batch_file
+from services.submitter.pace import BatchPace, Counts, duration
 from services.submitter.report import ParentResult, print_summary, write_junit
 from services.submitter.waiting import ProgressView, ServerLost, is_live_terminal, report_lost_server, wait_for_batch
 
@@ -191,8 +192,9 @@ def submit(config_file: str | None, batch_file: Path | None, batch_id: str | Non
 def status(config_file: str | None, watch: bool, interval: float, as_json: bool, **flags: Any) -> None:
     """Workers, parents waiting on dependencies, jobs left, per-parent progress (the seed's monitor view)."""
     queue = connect(load(config_file, **flags))
+    paces: dict[str, BatchPace] = {}
     while True:
-        print_status(queue, as_json)
+        print_status(queue, as_json, paces)
         if not watch:
             return
         try:
@@ -201,13 +203,19 @@ def status(config_file: str | None, watch: bool, interval: float, as_json: bool,
             return
 
 
-def print_status(queue: DepQueue, as_json: bool) -> None:
-    """One report of the queue: workers, parents and their dependencies, jobs left (JSON or a table)."""
+def print_status(queue: DepQueue, as_json: bool, paces: dict[str, BatchPace] | None = None) -> None:
+    """One report of the queue: workers, parents and their dependencies, jobs left (JSON or a table).
+
+    Each parent and each batch (of its active parents) gets a pace and a time left: over the readings of
+    the last minute when ``paces`` is kept between reports (``--watch``), else the mean since submission.
+    """
     try:
         stats = queue.get_stats()
         stats["original_workers"] = original_workers(queue.conn, queue.tube)
     except BeanstalkdUnreachable as exc:
         fail(str(exc), ExitCode.UNREACHABLE)
+    paces = {} if paces is None else paces
+    batches = add_pace(stats, paces)
     if as_json:
         click.echo(json.dumps(stats, sort_keys=True))
         return
@@ -218,11 +226,44 @@ def print_status(queue: DepQueue, as_json: bool) -> None:
     console.print(f"workers {w['total']} ({w['busy']} busy, {w['idle']} idle); parents queued "
                   f"{stats['parents_queued']}, with dependencies {stats['jobs_with_deps']}; "
                   f"jobs left {stats['jobs_left']}")
+    for batch in batches:
+        console.print(f"batch {batch or '(expanding)'}: {paces[batch].batch_text()}", highlight=False)
     if stats["parents"]:
-        table = Table("parent", "deps", "done", "working", "idle", "failed", "left")
+        table = Table("parent", "batch", "deps", "done", "working", "idle", "failed", "left", "per s", "time left")
         for parent, p in stats["parents"].items():
-            table.add_row(str(parent), *(str(p[k]) for k in ("deps", "done", "working", "idle", "failed", "left")))
+            table.add_row(str(parent), p["batch"], *(str(p[k]) for k in ("deps", "done", "working", "idle",
+                                                                           "failed", "left")),
+                          f"{p['per_second']:.3g}" if p["per_second"] is not None else "",
+                          duration(p["seconds_left"]) if p["seconds_left"] is not None else "")
         console.print(table)
+
+
+def add_pace(stats: dict[str, Any], paces: dict[str, BatchPace]) -> list[str]:
+    """Add each parent's pace (``per_second``, ``seconds_left``) and a ``batches`` entry to ``stats``;
+    returns the batches seen."""
+    by_batch: dict[str, list[int]] = {}
+    for parent, p in stats["parents"].items():
+        by_batch.setdefault(p["batch"], []).append(parent)
+    stats["batches"] = {}
+    for batch, parents in sorted(by_batch.items()):
+        pace = paces.setdefault(batch, BatchPace())
+        ages = []
+        for parent in parents:
+            p = stats["parents"][parent]
+            pace.update(parent, Counts(p["done"], p["failed"], p["deps"]), p["age"])
+            ages.append(p["age"] or 0.0)
+        for gone in set(pace.counts) - set(parents):  # finished since the last report: all ended
+            last = pace.last(gone)
+            pace.counts[gone] = Counts(last.total - last.failed, last.failed, last.total)
+        pace.tick(max(ages))
+        for parent in parents:
+            rate, left = pace.parent_pace(parent)
+            stats["parents"][parent].update(per_second=rate, seconds_left=left)
+        total = pace.total()
+        stats["batches"][batch] = {"deps": total.total, "done": total.done, "failed": total.failed,
+                                   "left": total.left, "per_second": pace.batch.rate,
+                                   "seconds_left": pace.batch.seconds_left(total.left)}
+    return sorted(by_batch)
 
 
 @main.command()

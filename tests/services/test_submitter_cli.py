@@ -104,10 +104,16 @@ def test_status_cancel_and_retry_commands(beanstalkd: Beanstalkd, data_root: Pat
         status = {}
         for _ in range(50):
             status = json.loads(submit(beanstalkd.port, data_root, "status", "--json").stdout)
-            if status["parents"]:
+            if status["parents"] and status["parents"][parent]["batch"] and status["parents"][parent]["done"] > 5:
                 break
         assert status["workers"] == {"total": 1, "busy": 1, "idle": 0}
         assert status["parents"][parent]["deps"] == 40
+        # 0.2 s a dependency on one process: about 5 a second (the mean since submission: expansion too)
+        figures = status["batches"]["slow"]
+        assert figures["deps"] == 40 and 0 < figures["per_second"] <= 10 and figures["seconds_left"] > 0
+        assert status["parents"][parent]["seconds_left"] == pytest.approx(figures["seconds_left"])
+        table = submit(beanstalkd.port, data_root, "status").stdout
+        assert "batch slow: dependencies " in table and "/s, about " in table
         assert submit(beanstalkd.port, data_root, "cancel", parent).returncode == 0
         assert submit(beanstalkd.port, data_root, "cancel", parent).returncode == 1
         failing = submit(beanstalkd.port, data_root, "--wait", "--attempts", "1", "--", "demo", "require",
