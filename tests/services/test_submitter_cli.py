@@ -78,6 +78,17 @@ def test_usage_errors_exit_2_before_anything_is_queued(beanstalkd: Beanstalkd, d
     assert beanstalkd.client().stats()["total-jobs"] == 0
 
 
+def test_a_model_of_the_long_set_without_l_is_refused_at_submission(beanstalkd: Beanstalkd,
+                                                                     data_root: Path) -> None:
+    (data_root / "models").mkdir()
+    (data_root / "models" / "digits.fit").write_text("2\t4.2\n2919\n0\n")  # the header is all it reads
+    (data_root / "new").mkdir()
+    result = submit(beanstalkd.port, data_root, "--", "wndchrm", "classify", "models/digits.fit", "new")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "model 'models/digits.fit' has 2919 features (the long set): add -l" in result.stderr
+    assert beanstalkd.client().stats()["total-jobs"] == 0
+
+
 def test_malformed_config_file_exits_2(beanstalkd: Beanstalkd, data_root: Path, tmp_path: Path) -> None:
     conf = tmp_path / "q.conf"
     conf.write_text("beanstalkd_port = many\n")
