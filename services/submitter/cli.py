@@ -174,9 +174,9 @@ def submit(config_file: str | None, batch_file: Path | None, batch_id: str | Non
     except BeanstalkdUnreachable as exc:
         fail(f"{exc} while waiting for batch {batch}", ExitCode.UNREACHABLE)
     except ServerLost as exc:
-        print_summary(console, batch, results)
+        print_summary(console, batch, results, Path(config.data_root))
         report_lost_server(exc)
-    print_summary(console, batch, results)
+    print_summary(console, batch, results, Path(config.data_root))
     if junit:
         write_junit(junit, batch, results)
     if not finished:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
 from rich.console import Console
 
 from depqueue import Throughput
 from services.submitter.pace import BatchPace, Counts, duration
-from services.submitter.report import ParentResult
+from services.submitter.report import ParentResult, print_summary
 from services.submitter.waiting import ProgressView
 
 
@@ -94,8 +97,6 @@ def test_plain_lines_show_the_batch_and_each_parent_pace(capsys: pytest.CaptureF
 
 
 def test_live_bars_show_the_pace() -> None:
-    import io
-
     clock = Clock()
     pace = BatchPace(clock=clock)
     results = [ParentResult(1, ["demo", "noop"])]
@@ -110,3 +111,14 @@ def test_live_bars_show_the_pace() -> None:
     view.close()
     assert "waiting, 10/s, about 8s left" in out.getvalue()
     assert "20/100" in out.getvalue()
+
+
+def test_summary_shows_accuracy_and_absolute_report_paths(tmp_path: Path) -> None:
+    out = io.StringIO()
+    done = ParentResult(7, ["wndchrm", "test", "pollen", "r/p.html"], "succeeded",
+                        {"deps": 3, "outputs": {"report": "r/p.html", "accuracy": 0.95, "splits": 5}})
+    plain = ParentResult(8, ["demo", "noop"], "succeeded", {"deps": 0})
+    print_summary(Console(file=out, width=200), "b1", [done, plain], tmp_path / "data")
+    text = out.getvalue()
+    assert f"parent 7: accuracy 0.950 (average of 5 splits); report {tmp_path / 'data' / 'r/p.html'}" in text
+    assert "parent 8:" not in text
