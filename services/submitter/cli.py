@@ -56,6 +56,19 @@ class DefaultToSubmit(click.Group):
         return super().parse_args(ctx, args)
 
 
+class DefaultCommandContext(click.Context):
+    """``submit`` is the default command: its usage line and hints name the program as the README writes
+    it (``wndchrm-submit [OPTIONS] -- JOB...``), not a ``submit`` subcommand no one typed."""
+
+    @property
+    def command_path(self) -> str:
+        return self.parent.command_path if self.parent is not None else super().command_path
+
+
+class DefaultCommand(click.Command):
+    context_class = DefaultCommandContext
+
+
 def connect(config: ServiceConfig) -> DepQueue:
     """A queue whose server answered, after ``beanstalkd_retries`` tries; exit 4 when it never did."""
     queue = DepQueue.from_config(config)
@@ -105,7 +118,7 @@ def main() -> None:
     exit_on_sigterm(128 + 15)
 
 
-@main.command(context_settings={"ignore_unknown_options": True})
+@main.command(cls=DefaultCommand, context_settings={"ignore_unknown_options": True})
 @config_options
 @click.option("--batch-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Submit every job in FILE (one per line, or a JSON/YAML list).")
@@ -122,7 +135,7 @@ def main() -> None:
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), help="With --wait: give up after SECONDS (exit 3).")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="With --wait: write JUnit XML here.")
 @click.option("--progress/--no-progress", default=None, help="Live bars (default: only on a terminal).")
-@click.argument("argv", nargs=-1, type=click.UNPROCESSED)
+@click.argument("argv", nargs=-1, type=click.UNPROCESSED, metavar="-- JOB...")
 def submit(config_file: str | None, batch_file: Path | None, batch_id: str | None, priority: int, attempts: int,
            ttr: int, time_limit: float | None, tolerate_failed_deps: bool, wait_: bool, timeout: float | None,
            junit: Path | None, progress: bool | None, argv: tuple[str, ...], **flags: Any) -> None:
