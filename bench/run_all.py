@@ -27,6 +27,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 MISSING = "MISSING"
+GOAL_EFFICIENCY = ">= 0.95"
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,11 @@ def benches(size: str) -> list[Bench]:
         Row("many parents x 10 deps", "{many[parents]} parents, {many[deps_per_s]} deps/s",
             "fairness tau {many[fairness_kendall_tau]}", "tau near 1"),
         Row("failed jobs", "{failed[failed]} listed in {failed[list_s]} s", "retried in {failed[retry_all_s]} s", "")]))
+    found.append(Bench("core-efficiency", "core_efficiency.py",
+                       pick([], ["--deps", "60", "--rounds", "1"],
+                            ["--deps", "20", "--work-ms", "20", "--rounds", "1"]), [
+        Row("per-core efficiency, 2 processes", "{efficiency} (peer {peer_efficiency})",
+            "busy {busy}, dependencies {slowdown}x slower two at once; load {load_before}", GOAL_EFFICIENCY)]))
     found.append(Bench("monitor", "monitor_scrape.py",
                        pick([], ["--scrapes", "5"], ["--parents", "50", "--workers", "2", "--scrapes", "2"]), [
         Row("monitor scrape", "median {median_s} s, max {max_s} s", "cold {cold_s} s, {parents} active parents",

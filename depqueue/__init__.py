@@ -15,7 +15,7 @@ the figures it reads), the pool (``QueueMain``); ``legacy`` is fenced off: it on
 of the original wndchrm-queue over.
 """
 
-from depqueue.client.progress import DepCounts, ParentProgress, TubeReader, TubeScan
+from depqueue.client.progress import DepCounts, ParentProgress, Throughput, TubeReader, TubeScan
 from depqueue.client.queue import DepQueue
 from depqueue.config import DEFAULT_CONFIG_FILE, Config, load_config, load_settings
 from depqueue.cpus import allowed_cpus
@@ -44,7 +44,7 @@ __all__ = [
     "DEFAULT_CONFIG_FILE", "BadJob", "BeanstalkdUnreachable", "Config", "ConfigError", "Connection", "DepCounts",
     "DepQueue", "DepQueueError", "Envelope", "FailedJob", "JobTooBig", "MalformedJob", "Manifest", "NotCancellable",
     "OriginalApiRemoved", "Outcome", "ParentProgress", "QueueMain", "Record", "RetryLater", "StatsTube",
-    "TimeLimitExceeded", "TubeReader", "TubeScan", "Worker", "WorkerHooks", "WorkerSettings", "allowed_cpus",
-    "decode_record", "load_config", "load_settings", "original_workers", "pending", "read_manifest",
+    "Throughput", "TimeLimitExceeded", "TubeReader", "TubeScan", "Worker", "WorkerHooks", "WorkerSettings",
+    "allowed_cpus", "decode_record", "load_config", "load_settings", "original_workers", "pending", "read_manifest",
     "setup_logging", "tubes",
 ]

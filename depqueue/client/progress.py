@@ -13,7 +13,11 @@ manifest, the manifest's count, which survives restarts in the binlog.
 
 from __future__ import annotations
 
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from depqueue.wire import tubes
 from depqueue.wire.connection import Connection, StatsTube, pending
@@ -152,12 +156,13 @@ class TubeReader:
         main = scan.main
         watching = main["current-watching"] if main else 0
         waiting = main["current-waiting"] if main else 0
-        parents: dict[int, dict[str, int]] = {}
+        parents: dict[int, dict[str, Any]] = {}
         for parent, stats in sorted(scan.dep_stats.items()):
             manifest = self.manifest(parent) if stats["current-jobs-buried"] else None
             counts = self.counts(stats, scan.failed.get(parent, 0), manifest)
             parents[parent] = {"working": counts.running, "idle": counts.waiting, "deps": counts.total,
-                               "done": counts.done, "failed": counts.failed, "left": counts.left}
+                               "done": counts.done, "failed": counts.failed, "left": counts.left,
+                               "batch": manifest.batch if manifest else "", "age": self.age(parent)}
         return {
             "workers": {"total": watching, "busy": max(0, watching - waiting), "idle": waiting},
             "jobs_with_deps": len(parents),
@@ -165,3 +170,44 @@ class TubeReader:
             "parents_queued": main["current-jobs-ready"] if main else 0,
             "parents": parents,
         }
+
+
+class Throughput:
+    """Dependencies ended per second over the last ``window`` seconds, and the time left at that pace.
+
+    ``add(ended)`` takes a running count that only grows (dependencies done or failed for good, of a
+    parent or of a whole batch); the rate is the growth between the newest reading and the newest one
+    at least ``window`` seconds older (or the oldest kept), so it follows changes of pace within a window
+    yet does not jump with every poll. ``seed`` adds a reading from before the first one seen here (a
+    parent's submission: ``seed(0, now - age)``), so a single look already has a rate: the mean since.
+    """
+
+    def __init__(self, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.window = window
+        self.clock = clock
+        self.readings: deque[tuple[float, int]] = deque()
+
+    def seed(self, ended: int, at: float) -> None:
+        if not self.readings or at < self.readings[0][0]:
+            self.readings.appendleft((at, ended))
+
+    def add(self, ended: int, at: float | None = None) -> None:
+        now = self.clock() if at is None else at
+        self.readings.append((now, ended))
+        while len(self.readings) > 2 and now - self.readings[1][0] >= self.window:
+            self.readings.popleft()
+
+    @property
+    def rate(self) -> float | None:
+        """Per second; None before two readings some time apart."""
+        if len(self.readings) < 2:
+            return None
+        (t0, n0), (t1, n1) = self.readings[0], self.readings[-1]
+        return max(n1 - n0, 0) / (t1 - t0) if t1 - t0 > 0.5 else None
+
+    def seconds_left(self, left: int) -> float | None:
+        """At the current pace; 0 when nothing is left, None while nothing has ended (no pace yet)."""
+        if left <= 0:
+            return 0.0
+        rate = self.rate
+        return left / rate if rate else None

@@ -37,7 +37,9 @@ from services.common import (
 )
 from services.kinds.builtin import register_kinds
 from services.submitter.batchfile import BatchFileError, read_batch_file
+from services.submitter.pace import BatchPace
 from services.submitter.report import ParentResult, print_summary, write_junit
+from services.submitter.status import ORIGINAL_WORKERS, print_status
 from services.submitter.waiting import ProgressView, ServerLost, is_live_terminal, report_lost_server, wait_for_batch
 
 SUBCOMMANDS = ("submit", "status", "failed", "retry", "cancel")
@@ -53,6 +55,19 @@ class DefaultToSubmit(click.Group):
         if args[0] not in self.commands and args[0] not in ("-h", "--help"):
             args = ["submit", *args]
         return super().parse_args(ctx, args)
+
+
+class DefaultCommandContext(click.Context):
+    """``submit`` is the default command: its usage line and hints name the program as the README writes
+    it (``wndchrm-submit [OPTIONS] -- JOB...``), not a ``submit`` subcommand no one typed."""
+
+    @property
+    def command_path(self) -> str:
+        return self.parent.command_path if self.parent is not None else super().command_path
+
+
+class DefaultCommand(click.Command):
+    context_class = DefaultCommandContext
 
 
 def connect(config: ServiceConfig) -> DepQueue:
@@ -73,9 +88,6 @@ def connect(config: ServiceConfig) -> DepQueue:
 
 NO_JOB = ("No jobs specified: the queue's status follows (`wndchrm-submit status --watch --interval 10` "
           "refreshes it as the original submitter did).")
-ORIGINAL_WORKERS = ("{count} worker(s) of the original wndchrm-queue watch this queue: workers here do not "
-                    "reserve, and nothing is submitted, until they stop (docs/migrating.md)")
-
 
 def original_argv(argv: tuple[str, ...], config: ServiceConfig) -> tuple[str, ...]:
     """The original submitter's habits: ``-c`` before the job, and a program's path as argv[0], which
@@ -104,7 +116,7 @@ def main() -> None:
     exit_on_sigterm(128 + 15)
 
 
-@main.command(context_settings={"ignore_unknown_options": True})
+@main.command(cls=DefaultCommand, context_settings={"ignore_unknown_options": True})
 @config_options
 @click.option("--batch-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Submit every job in FILE (one per line, or a JSON/YAML list).")
@@ -121,7 +133,7 @@ def main() -> None:
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), help="With --wait: give up after SECONDS (exit 3).")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="With --wait: write JUnit XML here.")
 @click.option("--progress/--no-progress", default=None, help="Live bars (default: only on a terminal).")
-@click.argument("argv", nargs=-1, type=click.UNPROCESSED)
+@click.argument("argv", nargs=-1, type=click.UNPROCESSED, metavar="-- JOB...")
 def submit(config_file: str | None, batch_file: Path | None, batch_id: str | None, priority: int, attempts: int,
            ttr: int, time_limit: float | None, tolerate_failed_deps: bool, wait_: bool, timeout: float | None,
            junit: Path | None, progress: bool | None, argv: tuple[str, ...], **flags: Any) -> None:
@@ -173,9 +185,9 @@ def submit(config_file: str | None, batch_file: Path | None, batch_id: str | Non
     except BeanstalkdUnreachable as exc:
         fail(f"{exc} while waiting for batch {batch}", ExitCode.UNREACHABLE)
     except ServerLost as exc:
-        print_summary(console, batch, results)
+        print_summary(console, batch, results, Path(config.data_root))
         report_lost_server(exc)
-    print_summary(console, batch, results)
+    print_summary(console, batch, results, Path(config.data_root))
     if junit:
         write_junit(junit, batch, results)
     if not finished:
@@ -191,38 +203,15 @@ def submit(config_file: str | None, batch_file: Path | None, batch_id: str | Non
 def status(config_file: str | None, watch: bool, interval: float, as_json: bool, **flags: Any) -> None:
     """Workers, parents waiting on dependencies, jobs left, per-parent progress (the seed's monitor view)."""
     queue = connect(load(config_file, **flags))
+    paces: dict[str, BatchPace] = {}
     while True:
-        print_status(queue, as_json)
+        print_status(queue, as_json, paces)
         if not watch:
             return
         try:
             time.sleep(interval)
         except KeyboardInterrupt:
             return
-
-
-def print_status(queue: DepQueue, as_json: bool) -> None:
-    """One report of the queue: workers, parents and their dependencies, jobs left (JSON or a table)."""
-    try:
-        stats = queue.get_stats()
-        stats["original_workers"] = original_workers(queue.conn, queue.tube)
-    except BeanstalkdUnreachable as exc:
-        fail(str(exc), ExitCode.UNREACHABLE)
-    if as_json:
-        click.echo(json.dumps(stats, sort_keys=True))
-        return
-    console = Console()
-    if stats["original_workers"]:
-        console.print(f"[bold red]{ORIGINAL_WORKERS.format(count=stats['original_workers'])}[/]")
-    w = stats["workers"]
-    console.print(f"workers {w['total']} ({w['busy']} busy, {w['idle']} idle); parents queued "
-                  f"{stats['parents_queued']}, with dependencies {stats['jobs_with_deps']}; "
-                  f"jobs left {stats['jobs_left']}")
-    if stats["parents"]:
-        table = Table("parent", "deps", "done", "working", "idle", "failed", "left")
-        for parent, p in stats["parents"].items():
-            table.add_row(str(parent), *(str(p[k]) for k in ("deps", "done", "working", "idle", "failed", "left")))
-        console.print(table)
 
 
 @main.command()

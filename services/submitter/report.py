@@ -36,6 +36,17 @@ class ParentResult:
         return str(report) if report else None
 
     @property
+    def accuracy(self) -> str | None:
+        """``accuracy 0.950 (5 splits)`` for a test or classify job whose outcome carries one."""
+        outputs = self.outcome.get("outputs") or {}
+        accuracy = outputs.get("accuracy") if isinstance(outputs, dict) else None
+        if not isinstance(accuracy, (int, float)):
+            return None
+        splits = outputs.get("splits")
+        return f"accuracy {accuracy:.3f}" + (f" (average of {splits} splits)" if isinstance(splits, int) and
+                                             splits > 1 else "")
+
+    @property
     def seconds(self) -> float:
         start, end = self.outcome.get("submitted"), self.outcome.get("finished")
         return max(0.0, float(end) - float(start)) if start and end else 0.0
@@ -52,15 +63,23 @@ def summary_table(batch: str, results: list[ParentResult]) -> Table:
     return table
 
 
-def print_summary(console: Console, batch: str, results: list[ParentResult]) -> None:
+def print_summary(console: Console, batch: str, results: list[ParentResult], data_root: Path | None = None) -> None:
+    """The table, the counts by status, and each parent's accuracy and report; report paths are made
+    absolute under ``data_root`` (outcomes carry them relative to it, which reads as relative to the
+    working folder)."""
     console.print(summary_table(batch, results))
     counts: dict[str, int] = {}
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1
     console.print("; ".join(f"{n} {status}" for status, n in sorted(counts.items())))
     for r in results:
-        if r.report:
-            console.print(f"parent {r.parent}: report {r.report}", highlight=False, soft_wrap=True)
+        found = [text for text in (r.accuracy, r.report and f"report {absolute(r.report, data_root)}") if text]
+        if found:
+            console.print(f"parent {r.parent}: {'; '.join(found)}", highlight=False, soft_wrap=True)
+
+
+def absolute(path: str, data_root: Path | None) -> str:
+    return str(data_root.absolute() / path) if data_root is not None else path
 
 
 def write_junit(path: Path, batch: str, results: list[ParentResult]) -> None:

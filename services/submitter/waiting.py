@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from depqueue import BeanstalkdUnreachable, DepQueue, MalformedJob, Outcome, Record, decode_record
 from services.common import ExitCode, fail
+from services.submitter.pace import BatchPace, Counts
 from services.submitter.report import ParentResult
 
 #: Polls in a row that a parent may be gone without an outcome before it counts as lost.
@@ -65,35 +66,44 @@ class ProgressView:
         self.last_line = 0.0
         self.progress: Progress | None = None
         self.tasks: dict[int, TaskID] = {}
+        self.states: dict[int, str] = {}
         if live:
             self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                      TextColumn("{task.fields[state]}"), TimeElapsedColumn(), console=console)
             self.overall = self.progress.add_task("all parents", total=len(results), state="")
+            self.deps = self.progress.add_task("all dependencies", total=None, state="")
             for r in results[:MAX_BARS]:
                 self.tasks[r.parent] = self.progress.add_task(f"{r.parent} {r.command[:40]}", total=None,
                                                               state="queued")
             self.progress.start()
 
-    def update(self, results: list[ParentResult], deps: dict[int, tuple[int, int, str]], start: float) -> None:
+    def update(self, results: list[ParentResult], pace: BatchPace, start: float) -> None:
         finished = sum(r.status != "pending" for r in results)
         failed = sum(r.status in ("failed", "lost") for r in results)
         if self.progress is not None:
+            total = pace.total()
             self.progress.update(self.overall, completed=finished, state=f"{failed} failed" if failed else "")
+            self.progress.update(self.deps, completed=total.ended, total=total.total or None,
+                                 state=pace.batch_text().split(", ", 1)[-1])
             for r in results:
                 if r.parent in self.tasks:
-                    done, total, state = deps.get(r.parent, (0, 0, r.status))
-                    if r.status != "pending":
-                        total = int(r.outcome.get("deps") or 0)
-                        done, state = total - int(r.outcome.get("failed_count") or 0), r.status
-                    self.progress.update(self.tasks[r.parent], completed=done, total=total or None, state=state)
+                    counts = pace.last(r.parent)
+                    state = r.status if r.status != "pending" else self.states.get(r.parent, "queued")
+                    if state in ("waiting", "running", "expanding"):
+                        state = f"{state}, {pace.parent_text(r.parent)}"
+                    self.progress.update(self.tasks[r.parent], completed=counts.ended, total=counts.total or None,
+                                         state=state)
             return
         now = time.monotonic()
         if now - self.last_line >= self.every or finished == len(results):
             self.last_line = now
-            done = sum(d[0] for d in deps.values())
-            total = sum(d[1] for d in deps.values())
             print(f"[{now - start:6.0f}s] parents {finished}/{len(results)} finished ({failed} failed); "
-                  f"dependencies of running parents {done}/{total} done", flush=True)
+                  f"{pace.batch_text()}", flush=True)
+            for r in results[:MAX_BARS]:
+                counts = pace.last(r.parent)
+                if r.status == "pending" and counts.total:
+                    print(f"         parent {r.parent}: {counts.ended}/{counts.total} done, "
+                          f"{pace.parent_text(r.parent)}", flush=True)
 
     def close(self) -> None:
         if self.progress is not None:
@@ -111,6 +121,7 @@ def wait_for_batch(queue: DepQueue, batch: str, results: list[ParentResult], tim
     parents gone with no outcome: its binlog lost, or run without one) raises ServerLost at once.
     """
     by_id = {r.parent: r for r in results}
+    pace = BatchPace(clock=clock)
     held: list[Record[Outcome]] = []
     gone: dict[int, int] = {}  # polls in a row each parent was gone without an outcome
     start = clock()
@@ -119,7 +130,7 @@ def wait_for_batch(queue: DepQueue, batch: str, results: list[ParentResult], tim
     try:
         while True:
             try:
-                done = _poll(queue, batch, results, by_id, held, gone, view, start)
+                done = _poll(queue, batch, results, by_id, held, gone, view, start, pace)
                 failures = 0
                 known_server = _check_server(queue, batch, results, known_server)
             except BeanstalkdUnreachable as exc:
@@ -178,24 +189,30 @@ def _holds(queue: DepQueue, parent: int, batch: str) -> bool:
 
 
 def _poll(queue: DepQueue, batch: str, results: list[ParentResult], by_id: dict[int, ParentResult],
-          held: list[Record[Outcome]], gone: dict[int, int], view: ProgressView, start: float) -> bool:
+          held: list[Record[Outcome]], gone: dict[int, int], view: ProgressView, start: float,
+          pace: BatchPace) -> bool:
     """One round: collect outcomes, then ask after the parents still pending. True when all are done."""
     for record in queue.collect_outcomes(batch):
         held.append(record)
         result = by_id.get(record.value.parent)
         if result is not None and result.status == "pending":
             result.status, result.outcome = record.value.status, record.body
-    deps: dict[int, tuple[int, int, str]] = {}
+    oldest: float | None = None
     for r in results:
         if r.status != "pending":
+            pace.update(r.parent, Counts.of_outcome(r.outcome, pace.last(r.parent)))
             continue
         progress = queue.parent_progress(r.parent)
-        deps[r.parent] = (progress.deps.done, progress.deps.total, progress.state)
+        view.states[r.parent] = progress.state
         gone[r.parent] = gone.get(r.parent, 0) + 1 if progress.state == "finished" else 0
         if gone[r.parent] >= LOST_AFTER_POLLS:
             r.status = "lost"
             r.outcome = {"reason": "the parent left the queue without an outcome record"}
-    view.update(results, deps, start)
+        if progress.state != "finished":  # finished but its outcome not yet read: keep its last counts
+            pace.update(r.parent, Counts.of(progress.deps), progress.age)
+            oldest = max(oldest or 0.0, progress.age or 0.0)
+    pace.tick(oldest)
+    view.update(results, pace, start)
     return all(r.status != "pending" for r in results)
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 import click
 
 from depqueue import QueueMain, setup_logging
-from services.common import config_options, job_context, load
+from services.common import ServiceConfig, config_options, job_context, load
 from services.kinds.builtin import register_kinds
 from services.worker.dispatch import KindDispatcher
+from services.worker.server import BINLOG_FOLDER, HOST, PrivateServer, ServerError, free_port, submit_hint
 
 log = logging.getLogger("wndchrm.worker")
 
@@ -23,10 +25,40 @@ log = logging.getLogger("wndchrm.worker")
 @click.option("--log", "worker_log", type=click.Path(dir_okay=False), help="Log file [WORKER_LOG]; default stderr.")
 @click.option("--metrics-port", "metrics_port", type=click.IntRange(1, 65535),
               help="Serve worker metrics for all processes on this port [METRICS_PORT]; default: none.")
+@click.option("--with-server", is_flag=True,
+              help="One machine: start a private beanstalkd (loopback, binlog) with the pool, on "
+                   "--beanstalkd-port [BEANSTALKD_PORT] if given, else a free port, and print how to submit.")
+@click.option("--binlog", type=click.Path(file_okay=False, path_type=Path),
+              help=f"With --with-server: the binlog's folder; default: {BINLOG_FOLDER} in the data root.")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
-def main(config_file: str | None, verbose: bool, **flags: Any) -> None:
+def main(config_file: str | None, verbose: bool, with_server: bool, binlog: Path | None, **flags: Any) -> None:
     """Run worker processes that serve the wndchrm queue until SIGTERM (drain) or SIGINT."""
     config = load(config_file, **flags)
+    if binlog is not None and not with_server:
+        raise click.UsageError("--binlog goes with --with-server")
+    server = None
+    if with_server:
+        data_root = Path(config.data_root).absolute()
+        if not data_root.is_dir():
+            raise click.UsageError(f"the data root {data_root} is not a folder: give --data-root DIR [DATA_ROOT]")
+        port = flags.get("beanstalkd_port") or (config.beanstalkd_port if "BEANSTALKD_PORT" in os.environ
+                                                else free_port())
+        server = PrivateServer(port, binlog or data_root / BINLOG_FOLDER)
+        try:
+            server.start()
+        except ServerError as exc:
+            raise click.ClickException(str(exc)) from None
+        flags.update(beanstalkd_host=HOST, beanstalkd_port=port, data_root=str(data_root))
+        config = load(config_file, **flags)
+        click.echo(submit_hint(port, data_root), err=True)
+    try:
+        _serve(config_file, config, verbose, flags)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _serve(config_file: str | None, config: ServiceConfig, verbose: bool, flags: dict[str, Any]) -> None:
     setup_logging(config.worker_log, verbose)
     # The wndchrm kind runs a site's own C++ wndchrm, the original way, only when one is configured.
     registry = register_kinds(config.wndchrm_binary)

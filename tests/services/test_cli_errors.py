@@ -32,6 +32,14 @@ def test_malformed_arguments_exit_2_with_a_specific_message(argv: list[str], mes
     assert message in result.stderr
 
 
+def test_submit_refusals_show_the_usage_the_readme_shows() -> None:
+    result = run("wndchrm-submit", "--timeout", "5", "--", "demo", "noop")
+    assert result.returncode == 2
+    assert result.stderr.startswith("Usage: wndchrm-submit [OPTIONS] -- JOB...\nTry 'wndchrm-submit --help' for help.")
+    assert "wndchrm-submit submit" not in result.stderr
+    assert run("wndchrm-submit", "-h").returncode == 0
+
+
 @pytest.mark.parametrize("text", ["num_workers = lots\n", "no equals sign\n", "\x00\x01binary", "unknown_key = 1\n"])
 def test_malformed_config_files_exit_2(tmp_path: Path, text: str) -> None:
     conf = tmp_path / "q.conf"

@@ -78,6 +78,17 @@ def test_usage_errors_exit_2_before_anything_is_queued(beanstalkd: Beanstalkd, d
     assert beanstalkd.client().stats()["total-jobs"] == 0
 
 
+def test_a_model_of_the_long_set_without_l_is_refused_at_submission(beanstalkd: Beanstalkd,
+                                                                     data_root: Path) -> None:
+    (data_root / "models").mkdir()
+    (data_root / "models" / "digits.fit").write_text("2\t4.2\n2919\n0\n")  # the header is all it reads
+    (data_root / "new").mkdir()
+    result = submit(beanstalkd.port, data_root, "--", "wndchrm", "classify", "models/digits.fit", "new")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "model 'models/digits.fit' has 2919 features (the long set): add -l" in result.stderr
+    assert beanstalkd.client().stats()["total-jobs"] == 0
+
+
 def test_malformed_config_file_exits_2(beanstalkd: Beanstalkd, data_root: Path, tmp_path: Path) -> None:
     conf = tmp_path / "q.conf"
     conf.write_text("beanstalkd_port = many\n")
@@ -104,10 +115,16 @@ def test_status_cancel_and_retry_commands(beanstalkd: Beanstalkd, data_root: Pat
         status = {}
         for _ in range(50):
             status = json.loads(submit(beanstalkd.port, data_root, "status", "--json").stdout)
-            if status["parents"]:
+            if status["parents"] and status["parents"][parent]["batch"] and status["parents"][parent]["done"] > 5:
                 break
         assert status["workers"] == {"total": 1, "busy": 1, "idle": 0}
         assert status["parents"][parent]["deps"] == 40
+        # 0.2 s a dependency on one process: about 5 a second (the mean since submission: expansion too)
+        figures = status["batches"]["slow"]
+        assert figures["deps"] == 40 and 0 < figures["per_second"] <= 10 and figures["seconds_left"] > 0
+        assert status["parents"][parent]["seconds_left"] == pytest.approx(figures["seconds_left"])
+        table = submit(beanstalkd.port, data_root, "status").stdout
+        assert "batch slow: dependencies " in table and "/s, about " in table
         assert submit(beanstalkd.port, data_root, "cancel", parent).returncode == 0
         assert submit(beanstalkd.port, data_root, "cancel", parent).returncode == 1
         failing = submit(beanstalkd.port, data_root, "--wait", "--attempts", "1", "--", "demo", "require",

@@ -49,4 +49,7 @@ def test_wndchrm_test_through_the_queue(beanstalkd: Beanstalkd, tmp_path: Path) 
     assert submit.returncode == 0, f"{submit.stdout}\n{submit.stderr}\n{log.read_text() if log.exists() else ''}"
     body = json.loads((root / "reports/textures.json").read_text())
     assert len(body["splits"]) == 3 and body["average_accuracy"] >= 0.8
+    # the summary says how it went and where the report is, whatever the working folder
+    assert f"accuracy {body['average_accuracy']:.3f} (average of 3 splits)" in submit.stdout
+    assert f"report {root / 'reports/textures.html'}" in submit.stdout
     assert len(list((root / ".wndchrm-cache").rglob("*.npz"))) == 18

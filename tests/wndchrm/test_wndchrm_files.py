@@ -302,8 +302,12 @@ def test_d_and_t_save_the_dataset_and_test_set(root: Path) -> None:
 def test_a_model_of_the_other_feature_set_is_refused(root: Path, tmp_path: Path) -> None:
     shutil.copy(_unpacked("cpp-train-l.fit.xz", tmp_path), root / "model.fit")
     argv = ["wndchrm", "classify", "--out=c.tsv", "model.fit", "test"]
-    with pytest.raises(BadJob, match=r"'model.fit' does not hold the short feature set \(2919 features, not 1059"):
+    with pytest.raises(BadJob, match=r"'model.fit' has 2919 features \(the long set\): add -l$"):
         run_through_kind(WndchrmKind(), JobContext(root), argv)
+    argv = ["wndchrm", "test", "-l", "model.fit", "test"]
+    (root / "model.fit").write_text("2\t4.2\n1059\n")  # only the header is read
+    with pytest.raises(BadJob, match=r"'model.fit' has 1059 features \(the short set\): remove -l$"):
+        WndchrmKind().validate(argv, JobContext(root))
 
 
 def test_written_fit_round_trips(tmp_path: Path) -> None:

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 REPORT_MARK = ".htm"
 #: What the usage says a report must end in.
 REPORT_SUFFIXES = (".htm", ".html")
+#: Feature counts of a ``.fit`` model by set (wndchrm 4.2's, and v5's in files written here before).
+LONG_SET_COUNTS = (2919, 2895)
+SHORT_SET_COUNTS = (1059, 1047)
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ def inputs_of(job: Job, ctx: JobContext, *, as_cpp: bool = False) -> set[Path]:
     for index, source in enumerate(s for s in (job.dataset, job.testset, *job.images) if s is not None):
         found.add(ctx.confine(source, must_exist=True) if _is_model(source) else ctx.confine(source))
         if _is_model(source):
+            check_feature_set(ctx.confine(source), source, job.options.long)
             continue
         try:
             found.update(sample.path for sample in load_dataset(ctx, source, as_cpp=as_cpp).samples)
@@ -148,6 +152,20 @@ def inputs_of(job: Job, ctx: JobContext, *, as_cpp: bool = False) -> set[Path]:
     if opts.weights_action in ("r", "+", "-") and opts.weights_path is not None:
         found.add(ctx.confine(opts.weights_path, must_exist=True))
     return found
+
+
+def check_feature_set(path: Path, name: str, long: bool) -> None:
+    """BadJob naming the fix if a model holds the other feature set than the job's (``-l`` or not); only
+    the header's feature count is read, so the submitter catches it before the job is queued."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            count = int([lines.readline() for _ in range(2)][1])
+    except (OSError, ValueError):
+        return  # an unreadable or malformed model is reported where it is read in full
+    if long and count in SHORT_SET_COUNTS:
+        raise BadJob(f"model {name!r} has {count} features (the short set): remove -l")
+    if not long and count in LONG_SET_COUNTS:
+        raise BadJob(f"model {name!r} has {count} features (the long set): add -l")
 
 
 def _built_in_outputs(job: Job, ctx: JobContext) -> list[Path]:

@@ -131,7 +131,13 @@ def run_test(job: Job, ctx: JobContext, argv: list[str]) -> dict[str, Any]:
     title = job.dataset + (f" tested on {job.testset}" if job.testset else "")
     log.info("test %s: average accuracy %.4f over %d split(s) -> %s",
              title, result.mean_accuracy, len(result.splits), text_path)
-    return written
+    return {**written, **_accuracy(result)}
+
+
+def _accuracy(result: evaluation.TestResult) -> dict[str, Any]:
+    """The mean accuracy and split count, for the outcome record; none when no image's class is known."""
+    accuracy = result.mean_accuracy
+    return {} if np.isnan(accuracy) else {"accuracy": round(accuracy, 6), "splits": len(result.splits)}
 
 
 def _test_set(ctx: JobContext, sources: list[str], data: Labelled, opts: Options, vector: Vector) -> Labelled:
@@ -173,7 +179,7 @@ def run_classify(job: Job, ctx: JobContext, argv: list[str]) -> dict[str, Any]:
         html = report_files.write_reports(ctx, job, argv, (data, test_set), results, vector.names, paths)
         written = {"report": html["report"], "files": written["files"] + html["files"]}
     log.info("classified %d image(s) with %s -> %s", len(test_set.paths), job.dataset, out)
-    return written
+    return {**written, **_accuracy(results[0])}
 
 
 def printout_path(tsv: Path) -> Path:

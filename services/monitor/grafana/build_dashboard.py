@@ -37,6 +37,8 @@ from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 OUTPUT = Path(__file__).with_name("wndchrm-queue.json")
 DS = DataSourceRef(type_val="prometheus", uid="${datasource}")
 RATE = "$__rate_interval"
+#: The window of dependencies' pace: minutes, so a parent's pace does not jump with each dependency.
+PACE = "5m"
 PARENTS = 'batch=~"$batch"'
 
 
@@ -93,16 +95,29 @@ def quantile(q: float) -> str:
     return f"histogram_quantile({q}, {buckets})"
 
 
+def done_per_second() -> str:
+    """Per parent: dependencies done per second over 5 minutes (as the recording rule
+    ``wndchrm_queue:parent_dependencies_done:deriv5m``: ``done`` is a gauge that only grows, hence deriv)."""
+    return f'clamp_min(deriv(wndchrm_queue_parent_dependencies_done{{{PARENTS}, parent!="other"}}[{PACE}]), 0)'
+
+
+def batch_sum(expr: str) -> str:
+    """Summed per batch within each monitor, then the largest over monitors (several scrape one queue)."""
+    return f"max by (batch) (sum by (instance, batch) ({expr}))"
+
+
 def parent_table() -> table.Panel:
-    """One row per active parent: a bar gauge of the share done, then the counts and age."""
+    """One row per active parent: a bar gauge of the share done, then the counts, pace, time left and age."""
     columns = [("progress", f"{parent('dependencies_done')} / ({parent('dependencies')} > 0)"),
                ("total", parent("dependencies")),
                ("done", parent("dependencies_done")),
                ("running", parent("dependencies_running")),
                ("failed", parent("dependencies_failed")),
                ("left", parent("dependencies_left")),
+               ("per s", done_per_second()),
+               ("time left", f"{parent('dependencies_left')} / {done_per_second()}"),
                ("age", parent("age_seconds"))]
-    refs = "ABCDEFG"
+    refs = "ABCDEFGHI"
     rename = {f"Value #{ref}": name for (name, _), ref in zip(columns, refs, strict=True)}
     order = {name: i for i, name in enumerate(["parent", "batch", *[c for c, _ in columns]])}
     hidden = {"Time": True, "__name__": True, "instance": True, "job": True}
@@ -124,6 +139,8 @@ def parent_table() -> table.Panel:
             DynamicConfigValue("custom.cellOptions", {"type": "gauge", "mode": "gradient"}),
             DynamicConfigValue("custom.width", 240)])
         .override_by_name("age", [DynamicConfigValue("unit", "s")])
+        .override_by_name("time left", [DynamicConfigValue("unit", "s")])
+        .override_by_name("per s", [DynamicConfigValue("decimals", 2)])
         .override_by_name("failed", [
             DynamicConfigValue("custom.cellOptions", {"type": "color-text"}),
             DynamicConfigValue("thresholds", steps(("green", None), ("red", 1)).build())])
@@ -148,6 +165,20 @@ def queue_row() -> list[Any]:
                    "{{job_type}} {{outcome}}", "A"),
             target(rate("wndchrm_queue_server_deletes_total"), "beanstalkd deletes", "B"),
         ], unit="ops", description="Jobs ended per second by type (job: parent, dep: dependency), outcome."),
+    ]
+
+
+def pace_row() -> list[Any]:
+    left = f'{parent("dependencies_left")[:-1]}, parent!="other"}}'
+    return [
+        graph("Dependencies per second by batch", [target(batch_sum(done_per_second()), "{{batch}}", "A")],
+              unit="ops", description="Dependencies (for wndchrm: images) done per second over 5 minutes, "
+                                      "summed over each batch's active parents."),
+        graph("Time left by batch", [
+            target(f"{batch_sum(left)} / {batch_sum(done_per_second())}", "{{batch}}", "A"),
+        ], unit="s", description="Dependencies left of each batch's active parents at the pace of the last 5 "
+                                 "minutes (infinite while none end). Parents not yet expanded and the parents' "
+                                 "own runs come on top."),
     ]
 
 
@@ -207,7 +238,8 @@ def builder() -> db.Dashboard:
              .description("The wndchrm queue on beanstalkd: depth, workers, throughput, per-parent progress.")
              .tags(["wndchrm", "beanstalkd"]).editable().version(1).time("now-3h", "now").refresh("30s")
              .timezone("").tooltip(DashboardCursorSync.CROSSHAIR).variables(variables()))
-    for title, panels in (("Queue", queue_row()), ("Parents", [parent_table()]), ("Jobs", jobs_row()),
+    for title, panels in (("Queue", queue_row()), ("Parents", [parent_table()]),
+                          ("Pace", pace_row()), ("Jobs", jobs_row()),
                           ("beanstalkd", beanstalkd_row())):
         board = board.with_row(db.Row(title))
         for panel in panels:
