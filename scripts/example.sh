@@ -16,7 +16,7 @@ beanstalkd -l 127.0.0.1 -p "$port" -b "$work/binlog" & bpid=$!
 .venv/bin/wndchrm-worker --log "$work/worker.log" & wpid=$!
 trap 'kill $wpid 2>/dev/null; wait $wpid 2>/dev/null; kill $bpid 2>/dev/null; echo "worker log: $work/worker.log"' EXIT
 sleep 1
-echo "beanstalkd on 127.0.0.1:$port; worker pool: $(.venv/bin/python -c 'from depqueue.cpus import allowed_cpus; print(allowed_cpus())') processes"
+echo "beanstalkd on 127.0.0.1:$port; worker pool: $(.venv/bin/python -c 'from depqueue import allowed_cpus; print(allowed_cpus())') processes"
 cat > "$work/batch.txt" <<BATCH
 wndchrm test -l -n5 ex/textures reports/textures.html
 wndchrm test -l -n5 ex/digits reports/digits.html
