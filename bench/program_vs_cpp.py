@@ -1,0 +1,115 @@
+"""``wndchrm train -l`` here (a local process pool) against the C++ wndchrm 1.60 (one core), in the same run.
+
+    .venv/bin/python bench/program_vs_cpp.py [--images 24] [--size 256] [--jobs N] [--wndchrm PATH] [--json FILE]
+
+Makes ``--images`` 16-bit non-square images (``--size`` wide, 3/4 of that high; random crops of
+scikit-image's bundled CC0 textures, in three class folders), then times, each on its own fresh copy (no
+``.sig`` files, no feature cache), the wall time of ``python -m wndchrm --jobs N train -l images x.fit``
+(the ``wndchrm`` console script's code; N defaults to the cores this process may use) and of
+``WNDCHRM train -l images x.fit``. Prints both, their ratio (goal: >= 1.8 on 2 cores) and the load average
+before and after. Without the C++ binary it times ours and says the C++ column is left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from depqueue import allowed_cpus
+from testkit.example_data import TEXTURES
+
+ROOT = Path(__file__).resolve().parent.parent
+CLASSES = 3
+
+
+def make_images(folder: Path, count: int, width: int) -> None:
+    """``count`` 16-bit crops, ``width`` x ``width * 3 // 4``, spread over three class folders."""
+    from skimage import data
+
+    rng = np.random.default_rng(11)
+    rows, cols = width * 3 // 4, width
+    for k in range(count):
+        texture = TEXTURES[k % CLASSES % len(TEXTURES)]
+        photo = np.asarray(getattr(data, texture)(), dtype=np.uint16) * 257
+        photo = np.pad(photo, ((0, max(0, rows - photo.shape[0])), (0, max(0, cols - photo.shape[1]))),
+                       mode="reflect")
+        r, c = rng.integers(0, photo.shape[0] - rows + 1), rng.integers(0, photo.shape[1] - cols + 1)
+        path = folder / texture / f"{texture}-{k:03d}.tif"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tifffile.imwrite(path, photo[r : r + rows, c : c + cols], compression="lzw")
+
+
+def cpp_binary(given: str | None) -> str | None:
+    """The C++ program: ``given``, else WNDCHRM_BINARY, else a ``wndchrm`` on the PATH that is not this
+    project's own console script (which has the same name)."""
+    if given or os.environ.get("WNDCHRM_BINARY"):
+        return given or os.environ["WNDCHRM_BINARY"]
+    found = shutil.which("wndchrm")
+    if found is None:
+        return None
+    with open(found, "rb") as program:
+        head = program.read(4096)
+    return None if head.startswith(b"#!") and b"wndchrm.cli.program" in head else found
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if not (cwd / "x.fit").is_file():  # the C++ program exits 1 even on success: its .fit tells
+        sys.exit(f"{command[0]} wrote no x.fit (exit {done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=24)
+    parser.add_argument("--size", type=int, default=256, help="image width; the height is 3/4 of it")
+    parser.add_argument("--jobs", type=int, default=allowed_cpus(), help="our processes (default: %(default)s)")
+    parser.add_argument("--wndchrm", default=None,
+                        help="the C++ wndchrm 1.60 (default: WNDCHRM_BINARY, else a wndchrm on the PATH not ours)")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args()
+    binary = cpp_binary(args.wndchrm)
+    figures: dict[str, object] = {"images": args.images, "width": args.size, "height": args.size * 3 // 4,
+                                  "jobs": args.jobs, "load_before": round(os.getloadavg()[0], 2)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    with tempfile.TemporaryDirectory(prefix="program-vs-cpp-") as scratch:
+        source = Path(scratch) / "source" / "images"
+        make_images(source, args.images, args.size)
+        ours, cpp = Path(scratch) / "ours", Path(scratch) / "cpp"
+        shutil.copytree(source.parent, ours)
+        figures["ours_seconds"] = round(timed([sys.executable, "-m", "wndchrm", "--jobs", str(args.jobs), "train",
+                                               "-l", "images", "x.fit"], ours, env), 2)
+        if binary and Path(binary).is_file():
+            shutil.copytree(source.parent, cpp)
+            figures["cpp_seconds"] = round(timed([binary, "train", "-l", "images", "x.fit"], cpp), 2)
+    figures["load_after"] = round(os.getloadavg()[0], 2)
+    print(f"{args.images} images {figures['width']}x{figures['height']} 16-bit, wndchrm train -l, "
+          f"load average {figures['load_before']} before, {figures['load_after']} after")
+    print(f"  here ({args.jobs} processes): {figures['ours_seconds']:.2f} s")
+    if "cpp_seconds" in figures:
+        figures["speedup"] = round(float(figures["cpp_seconds"]) / float(figures["ours_seconds"]), 2)  # type: ignore[arg-type]
+        print(f"  C++ wndchrm 1.60:   {figures['cpp_seconds']:.2f} s")
+        print(f"  speed-up: {figures['speedup']}x (goal: >= 1.8x)")
+    else:
+        where = f"no file {binary}" if binary else "none given (--wndchrm, WNDCHRM_BINARY, or one on the PATH)"
+        print(f"C++ wndchrm column left out: {where}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
