@@ -177,6 +177,10 @@ def main(args: list[str] | None = None, prog: str = "wndchrm") -> int:
     except RetryLater as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return EXIT_RETRY
+    except ImportError as exc:  # installed without the engine's extras
+        print(f"{prog}: the engine needs {exc.name or 'a module'} (pip install 'wndchrm-queue[wndchrm]')",
+              file=sys.stderr)
+        return EXIT_BAD_JOB
     except BrokenPipeError:
         # `... check DATASET | head`: the reader left; that is not an error of ours.
         sys.stderr.close()
