@@ -1,13 +1,16 @@
 """``wndchrm train -l`` here (a local process pool) against the C++ wndchrm 1.60 (one core), in the same run.
 
-    .venv/bin/python bench/program_vs_cpp.py [--images 24] [--size 256] [--jobs N] [--wndchrm PATH] [--json FILE]
+    .venv/bin/python bench/program_vs_cpp.py [--images 24] [--size 256] [--jobs N] [--rounds 1] [--wndchrm PATH]
+                                             [--json FILE]
 
 Makes ``--images`` 16-bit non-square images (``--size`` wide, 3/4 of that high; random crops of
 scikit-image's bundled CC0 textures, in three class folders), then times, each on its own fresh copy (no
 ``.sig`` files, no feature cache), the wall time of ``python -m wndchrm --jobs N train -l images x.fit``
 (the ``wndchrm`` console script's code; N defaults to the cores this process may use) and of
 ``WNDCHRM train -l images x.fit``. Prints both, their ratio (goal: >= 1.8 on 2 cores) and the load average
-before and after. Without the C++ binary it times ours and says the C++ column is left out.
+before and after. ``--rounds`` alternates the two that many times and reports each one's median, since on a
+shared machine the load moves under a single run. Without the C++ binary it times ours and says the C++
+column is left out.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,6 +82,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=24)
     parser.add_argument("--size", type=int, default=256, help="image width; the height is 3/4 of it")
     parser.add_argument("--jobs", type=int, default=allowed_cpus(), help="our processes (default: %(default)s)")
+    parser.add_argument("--rounds", type=int, default=1, help="alternate ours and the C++ program this many times")
     parser.add_argument("--wndchrm", default=None,
                         help="the C++ wndchrm 1.60 (default: WNDCHRM_BINARY, else a wndchrm on the PATH not ours)")
     parser.add_argument("--json", type=Path, help="write the figures here")
@@ -89,20 +94,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="program-vs-cpp-") as scratch:
         source = Path(scratch) / "source" / "images"
         make_images(source, args.images, args.size)
-        ours, cpp = Path(scratch) / "ours", Path(scratch) / "cpp"
-        shutil.copytree(source.parent, ours)
-        figures["ours_seconds"] = round(timed([sys.executable, "-m", "wndchrm", "--jobs", str(args.jobs), "train",
-                                               "-l", "images", "x.fit"], ours, env), 2)
-        if binary and Path(binary).is_file():
-            shutil.copytree(source.parent, cpp)
-            figures["cpp_seconds"] = round(timed([binary, "train", "-l", "images", "x.fit"], cpp), 2)
+        have_cpp = bool(binary and Path(binary).is_file())
+        ours_runs: list[float] = []
+        cpp_runs: list[float] = []
+        for round_ in range(args.rounds):
+            ours, cpp = Path(scratch) / f"ours{round_}", Path(scratch) / f"cpp{round_}"
+            shutil.copytree(source.parent, ours)
+            ours_runs.append(timed([sys.executable, "-m", "wndchrm", "--jobs", str(args.jobs), "train", "-l",
+                                    "images", "x.fit"], ours, env))
+            if have_cpp:
+                shutil.copytree(source.parent, cpp)
+                cpp_runs.append(timed([str(binary), "train", "-l", "images", "x.fit"], cpp))
+        figures["ours_runs"] = [round(t, 2) for t in ours_runs]
+        figures["ours_seconds"] = round(statistics.median(ours_runs), 2)
+        if cpp_runs:
+            figures["cpp_runs"] = [round(t, 2) for t in cpp_runs]
+            figures["cpp_seconds"] = round(statistics.median(cpp_runs), 2)
     figures["load_after"] = round(os.getloadavg()[0], 2)
     print(f"{args.images} images {figures['width']}x{figures['height']} 16-bit, wndchrm train -l, "
           f"load average {figures['load_before']} before, {figures['load_after']} after")
-    print(f"  here ({args.jobs} processes): {figures['ours_seconds']:.2f} s")
+    print(f"  here ({args.jobs} processes): {figures['ours_seconds']:.2f} s (runs: {figures['ours_runs']})")
     if "cpp_seconds" in figures:
         figures["speedup"] = round(float(figures["cpp_seconds"]) / float(figures["ours_seconds"]), 2)  # type: ignore[arg-type]
-        print(f"  C++ wndchrm 1.60:   {figures['cpp_seconds']:.2f} s")
+        print(f"  C++ wndchrm 1.60:   {figures['cpp_seconds']:.2f} s (runs: {figures['cpp_runs']})")
         print(f"  speed-up: {figures['speedup']}x (goal: >= 1.8x)")
     else:
         where = f"no file {binary}" if binary else "none given (--wndchrm, WNDCHRM_BINARY, or one on the PATH)"
