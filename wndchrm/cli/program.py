@@ -181,6 +181,10 @@ def main(args: list[str] | None = None, prog: str = "wndchrm") -> int:
         print(f"{prog}: the engine needs {exc.name or 'a module'} (pip install 'wndchrm-queue[wndchrm]')",
               file=sys.stderr)
         return EXIT_BAD_JOB
+    except KeyboardInterrupt:
+        # Nothing is half-written: every file goes through a temp file and a rename; cached features stay.
+        print(f"\n{prog}: interrupted; the features computed so far are cached for the next run", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # `... check DATASET | head`: the reader left; that is not an error of ours.
         sys.stderr.close()
