@@ -32,6 +32,7 @@ import tifffile
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from depqueue import allowed_cpus
+from testkit.cpp_wndchrm import cpp_wndchrm
 from testkit.example_data import TEXTURES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,19 +56,6 @@ def make_images(folder: Path, count: int, width: int) -> None:
         tifffile.imwrite(path, photo[r : r + rows, c : c + cols], compression="lzw")
 
 
-def cpp_binary(given: str | None) -> str | None:
-    """The C++ program: ``given``, else WNDCHRM_BINARY, else a ``wndchrm`` on the PATH that is not this
-    project's own console script (which has the same name)."""
-    if given or os.environ.get("WNDCHRM_BINARY"):
-        return given or os.environ["WNDCHRM_BINARY"]
-    found = shutil.which("wndchrm")
-    if found is None:
-        return None
-    with open(found, "rb") as program:
-        head = program.read(4096)
-    return None if head.startswith(b"#!") and b"wndchrm.cli.program" in head else found
-
-
 def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
@@ -87,7 +75,7 @@ def main() -> None:
                         help="the C++ wndchrm 1.60 (default: WNDCHRM_BINARY, else a wndchrm on the PATH not ours)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
-    binary = cpp_binary(args.wndchrm)
+    binary = args.wndchrm or cpp_wndchrm()
     figures: dict[str, object] = {"images": args.images, "width": args.size, "height": args.size * 3 // 4,
                                   "jobs": args.jobs, "load_before": round(os.getloadavg()[0], 2)}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from testkit import cpp_wndchrm
 from testkit.example_data import build_textures
 from wndchrm.cli import terminal
 from wndchrm.cli.program import settings
@@ -122,3 +123,13 @@ def test_jobs_is_spelt_long_since_j_is_wndchrms() -> None:
     assert settings(["-v", "test", "-vrw.txt", "set"], env={}).command == ["test", "-vrw.txt", "set"]
     with pytest.raises(Exception, match="--jobs must be a whole number"):
         settings(["--jobs", "0", "test", "set"], env={})
+
+
+def test_our_console_script_is_never_taken_for_the_cpp_program(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    script = tmp_path / "wndchrm"  # what pip writes for [project.scripts] wndchrm
+    script.write_text("#!/usr/bin/python3\nimport sys\nfrom wndchrm.cli.program import main\nsys.exit(main())\n")
+    script.chmod(0o755)
+    monkeypatch.delenv("WNDCHRM_BINARY", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert cpp_wndchrm.is_ours(str(script)) and cpp_wndchrm.cpp_wndchrm() is None
