@@ -12,7 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import tifffile
 
 from testkit import cpp_wndchrm
 from testkit.example_data import build_textures
@@ -102,6 +104,12 @@ def test_train_in_a_folder_of_images(tmp_path: Path) -> None:
     files = sorted(line.split()[1] for line in split_stdout(done.stdout)[1])
     assert files == [str(tmp_path / "r" / f"new.{s}") for s in ("html", "json", "tsv", "txt")]
     assert "No test image has a class of the training set" in (tmp_path / "r/new.html").read_text()
+    # An RGB image against grey training images: classified (made grey as wndchrm does), and said.
+    rgb = np.random.default_rng(1).integers(0, 255, (24, 32, 3), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "colour.tif", rgb, photometric="rgb")
+    done = wndchrm(tmp_path, "classify", "-l", "x.fit", "colour.tif")
+    assert done.returncode == 0, done.stderr
+    assert "1 test image(s) are RGB (colour.tif) but the training images are grey" in done.stderr
 
 
 def test_errors_name_the_data_root_and_where_it_came_from(tmp_path: Path) -> None:
