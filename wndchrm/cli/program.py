@@ -139,11 +139,10 @@ def _run(job: Job, ctx: JobContext, argv: list[str], jobs: int) -> None:
     print(terminal.files_written([p.resolve() for p in written], {p.resolve() for p in existed}), end="", flush=True)
 
 
-
 def main(args: list[str] | None = None, prog: str = "wndchrm") -> int:
     """Run the command in ``args`` (default: ``sys.argv``); ``prog`` is the name its messages show."""
     given = sys.argv[1:] if args is None else args
-    if not given or given[0] in ("-h", "--help"):
+    if not given or "-h" in given or "--help" in given:  # wndchrm's -h: its note on usage
         print((__doc__ or "").replace("``", "").replace("wndchrm [", f"{prog} ["))
         return 0 if given else EXIT_BAD_JOB
     try:
