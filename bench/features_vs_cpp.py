@@ -38,6 +38,7 @@ import tifffile
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.features_vs_charm import time_queue
+from testkit.cpp_wndchrm import cpp_wndchrm
 from testkit.example_data import TEXTURES
 from wndchrm.features.engine import get_engine
 from wndchrm.features.images import load_tiles
@@ -95,7 +96,7 @@ def _per_size(times: dict[Path, float], size: str) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--wndchrm", default=os.environ.get("WNDCHRM_BINARY") or shutil.which("wndchrm"),
+    parser.add_argument("--wndchrm", default=cpp_wndchrm(),
                         help="the C++ wndchrm 1.60 binary (default: WNDCHRM_BINARY, else wndchrm on the PATH)")
     parser.add_argument("--small", type=int, default=8)
     parser.add_argument("--large", type=int, default=4)

@@ -18,13 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from testkit.cpp_wndchrm import cpp_wndchrm
 
 OURS = [sys.executable, "-m", "wndchrm", "--data-root"]
 
@@ -97,7 +98,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("root", type=Path)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 3, 10], help="thousands of images")
-    parser.add_argument("--wndchrm", default=os.environ.get("WNDCHRM_BINARY") or shutil.which("wndchrm"),
+    parser.add_argument("--wndchrm", default=cpp_wndchrm(),
                         help="the C++ wndchrm 1.60 (default: WNDCHRM_BINARY, else wndchrm on the PATH)")
     parser.add_argument("--cpp-timeout", type=float, default=900.0)
     parser.add_argument("--only", nargs="*", help="run only the steps whose names start with these")

@@ -7,7 +7,6 @@ images are 64x64 crops, so the few features computed here cost a second or two.
 from __future__ import annotations
 
 import lzma
-import os
 import re
 import shutil
 import stat
@@ -20,6 +19,7 @@ import pytest
 from depqueue import BadJob
 from services.kinds import JobContext
 from services.kinds.wndchrm.kind import WndchrmKind
+from testkit.cpp_wndchrm import cpp_wndchrm
 from tests.wndchrm.wndchrm_helpers import run_through_kind
 from wndchrm.classifier.training_data import features_of
 from wndchrm.features.engine import get_engine
@@ -32,8 +32,8 @@ from wndchrm.formats.fitfile import UNKNOWN, FitFile, atof, read_fit, write_fit
 from wndchrm.options import Options
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cpp" / "files"
-#: A C++ wndchrm 1.60 to run, if this machine has one: WNDCHRM_BINARY, else ``wndchrm`` on PATH.
-CPP_BINARY = os.environ.get("WNDCHRM_BINARY") or shutil.which("wndchrm")
+#: A C++ wndchrm 1.60 to run, if this machine has one: WNDCHRM_BINARY, else a ``wndchrm`` on PATH not ours.
+CPP_BINARY = cpp_wndchrm()
 LONG = Options(long=True)
 #: %.8g keeps 8 significant digits: the relative error of a value written by either program.
 PRINTED = 1e-7

@@ -8,7 +8,10 @@
 - ``external``: each command run through a site's C++ ``wndchrm`` instead (:class:`ExternalWndchrm`).
   It is the engine's other runner, not part of the queue: it knows wndchrm's files and output and needs
   nothing of the queue, so it sits beside ``runner``.
-- ``program``: ``python -m wndchrm``, one command in this process, no queue (:func:`main`).
+- ``notices``: what a run warns of (test images it cannot score, RGB against grey training images).
+- ``program``: the ``wndchrm`` console script (and ``python -m wndchrm``): the C++ program's command line
+  in this process, no queue (:func:`main`); ``pool`` computes its features over local processes, the
+  queue's dependency jobs without a queue; ``terminal`` is what it prints.
 
 The queue's job kind (``services/kinds/wndchrm``) validates a job with ``commands`` and ``support``,
 turns :func:`missing_images` into dependencies, and runs the job with ``runner`` or ``external``.

@@ -227,8 +227,11 @@ def report_paths(ctx: JobContext, job: Job) -> tuple[Path, Path, Path]:
 
 
 def classify_output(ctx: JobContext, job: Job) -> Path:
-    """``--out=PATH``, else a default named by the model and a digest of the images classified."""
+    """``--out=PATH``; else, with REPORT.html, REPORT.tsv beside it (so every file of the run is in one
+    folder); else a default named by the model and a digest of the images classified."""
     if job.output:
         return output_path(ctx, job.output)
+    if job.report:
+        return output_path(ctx, job.report).with_suffix(".tsv")
     digest = hashlib.sha1("\0".join(job.images).encode()).hexdigest()[:8]
     return default_output(ctx, job.dataset, f"-classify-{digest}.tsv")

@@ -30,7 +30,8 @@ class ReportPaths:
     text: Path | None = None
 
 
-def _meta(job: Job, argv: list[str], data: Labelled, test_set: Labelled | None) -> dict[str, Any]:
+def _meta(job: Job, argv: list[str], data: Labelled, test_set: Labelled | None,
+          notices: list[str]) -> dict[str, Any]:
     opts = job.options
     meta: dict[str, Any] = {
         "command_name": job.command.name,
@@ -48,14 +49,19 @@ def _meta(job: Job, argv: list[str], data: Labelled, test_set: Labelled | None) 
     }
     if test_set is not None:
         meta["testset_summary"] = dataset_summary(data.classes, test_set.labels.tolist())
+    warnings = list(notices)
     if opts.phylip_path is not None:
-        meta["warnings"] = [f"-p{opts.phylip_path}: PHYLIP is not needed; the dendrogram is drawn with scipy"]
+        warnings.append(f"-p{opts.phylip_path}: PHYLIP is not needed; the dendrogram is drawn with scipy")
+    if warnings:
+        meta["warnings"] = warnings
     return meta
 
 
 def write_reports(ctx: JobContext, job: Job, argv: list[str], run: tuple[Labelled, Labelled | None],
-                  results: list[TestResult], names: list[str], paths: ReportPaths) -> dict[str, Any]:
-    """Write the HTML and JSON (and text) of the run; ``-p+`` adds ``tsv/`` beside the HTML.
+                  results: list[TestResult], names: list[str], paths: ReportPaths,
+                  notices: list[str] | None = None) -> dict[str, Any]:
+    """Write the HTML and JSON (and text) of the run; ``-p+`` adds ``tsv/`` beside the HTML. ``notices``
+    (:mod:`notices`) head the report.
 
     Returns what the queue's outcome record carries: the HTML report and every file written, relative
     to the data root.
@@ -63,7 +69,7 @@ def write_reports(ctx: JobContext, job: Job, argv: list[str], run: tuple[Labelle
     data, test_set = run
     opts = job.options
     train_labels = dict(zip(data.paths, data.labels.tolist(), strict=True))
-    body = reports.report_data(results, _meta(job, argv, data, test_set), names, train_labels,
+    body = reports.report_data(results, _meta(job, argv, data, test_set, notices or []), names, train_labels,
                                image_map=opts.image_similarities)
     tested = [image["path"] for split in body["splits"] for image in split["test"]]
     title = job.dataset + (f" tested on {body['testset']}" if body["testset"] else "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from wndchrm.classifier.training_data import (
     labelled,
     save_loaded_fits,
 )
-from wndchrm.cli import report_files
+from wndchrm.cli import notices, report_files
 from wndchrm.cli.commands import Job, classify_output, missing_images, needed_images, report_paths
 from wndchrm.dataroot import JobContext
 from wndchrm.features import cache
@@ -37,13 +38,18 @@ from wndchrm.options import Options
 log = logging.getLogger(__name__)
 
 
-def run(job: Job, ctx: JobContext, argv: list[str]) -> dict[str, Any] | None:
-    """Run the command; ``test`` and ``classify`` return where their report is (for the outcome record)."""
+#: Receives what wndchrm prints for a ``test`` or ``classify`` run (a terminal shows it; a worker has none).
+Show = Callable[[str], None]
+
+
+def run(job: Job, ctx: JobContext, argv: list[str], show: Show | None = None) -> dict[str, Any] | None:
+    """Run the command; ``test`` and ``classify`` return where their report is (for the outcome record)
+    and hand their printout to ``show`` too, as the C++ program prints it."""
     name = job.command.name
     if name == "test":
-        return run_test(job, ctx, argv)
+        return run_test(job, ctx, argv, show)
     if name == "classify":
-        return run_classify(job, ctx, argv)
+        return run_classify(job, ctx, argv, show)
     if name == "features":
         run_features(job, ctx)
     elif name == "train":
@@ -116,7 +122,14 @@ def _run(job: Job, ctx: JobContext, data: Labelled, test_set: Labelled | None, o
     return results
 
 
-def run_test(job: Job, ctx: JobContext, argv: list[str]) -> dict[str, Any]:
+def _notices(job: Job, ctx: JobContext, data: Labelled, test_set: Labelled | None) -> list[str]:
+    found = notices.test_set_notices(ctx, job.dataset, data, test_set) if test_set is not None else []
+    for notice in found:
+        log.warning("%s", notice)
+    return found
+
+
+def run_test(job: Job, ctx: JobContext, argv: list[str], show: Show | None = None) -> dict[str, Any]:
     tests = [job.testset] if job.testset else []
     vector = job_vector([job.dataset, *tests], job.options)
     data = labelled(ctx, job.dataset, job.options, vector=vector)
@@ -127,7 +140,10 @@ def run_test(job: Job, ctx: JobContext, argv: list[str]) -> dict[str, Any]:
     result = results[0]
     text_path, json_path, html_path = report_paths(ctx, job)
     written = report_files.write_reports(ctx, job, argv, (data, test_set), results, vector.names,
-                                         report_files.ReportPaths(html_path, json_path, text_path))
+                                         report_files.ReportPaths(html_path, json_path, text_path),
+                                         _notices(job, ctx, data, test_set))
+    if show is not None:
+        show(reports.text_report(results, job.options.verbosity))
     title = job.dataset + (f" tested on {job.testset}" if job.testset else "")
     log.info("test %s: average accuracy %.4f over %d split(s) -> %s",
              title, result.mean_accuracy, len(result.splits), text_path)
@@ -160,8 +176,9 @@ def _test_set(ctx: JobContext, sources: list[str], data: Labelled, opts: Options
     return Labelled(paths, features, labels, data.classes, given=tuple(given))
 
 
-def run_classify(job: Job, ctx: JobContext, argv: list[str]) -> dict[str, Any]:
-    """The TSV of predictions, and beside it (``.txt``) what wndchrm prints for the same classification."""
+def run_classify(job: Job, ctx: JobContext, argv: list[str], show: Show | None = None) -> dict[str, Any]:
+    """The TSV of predictions, and beside it (``.txt``) what wndchrm prints for the same classification;
+    with REPORT.html, all of them are REPORT.* (see :func:`commands.classify_output`)."""
     vector = job_vector([job.dataset, *job.images], job.options)
     data = labelled(ctx, job.dataset, job.options, vector=vector)
     save_loaded_fits(ctx, job.options, job.dataset, list(job.images))
@@ -170,14 +187,18 @@ def run_classify(job: Job, ctx: JobContext, argv: list[str]) -> dict[str, Any]:
     text_out = _written(job, ctx, printout_path(out))
     results = _run(job, ctx, data, test_set, _continuous_allowed(job.options, job.dataset, data), classify=True,
                    vector=vector)
+    found = _notices(job, ctx, data, test_set)
+    text = reports.text_report(results, job.options.verbosity)
     write_atomic(out, reports.classify_tsv(results[0]))
-    write_atomic(text_out, reports.text_report(results, job.options.verbosity))
+    write_atomic(text_out, text)
     written = {"report": relative(ctx, out), "files": [relative(ctx, out), relative(ctx, text_out)]}
     if job.report is not None:
         html_path = _written(job, ctx, job.report)
         paths = report_files.ReportPaths(html_path, _written(job, ctx, html_path.with_suffix(".json")))
-        html = report_files.write_reports(ctx, job, argv, (data, test_set), results, vector.names, paths)
+        html = report_files.write_reports(ctx, job, argv, (data, test_set), results, vector.names, paths, found)
         written = {"report": html["report"], "files": written["files"] + html["files"]}
+    if show is not None:
+        show(text)
     log.info("classified %d image(s) with %s -> %s", len(test_set.paths), job.dataset, out)
     return {**written, **_accuracy(results[0])}
 

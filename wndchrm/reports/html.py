@@ -72,6 +72,10 @@ def _matrices(data: dict[str, Any]) -> str:
                        classes, data["class_probability_observed"], ".4f", data["class_probability_interval"]),
     ]
     charts_html = "".join(_img(uri, "matrix heat map") for uri in pictures)
+    if not any(any(row) for row in data["confusion_matrix"]):
+        # Every cell would be 0 or 0/0: say why rather than draw empty pictures.
+        charts_html = ('<p class="warn">No test image has a class of the training set, so nothing was scored: '
+                       "the matrices are empty. Each image's prediction is under Splits.</p>")
     dendrogram = charts.dendrogram(data["class_distances"], classes, data.get("distance_method", 5))
     tree = f"<h3>Class dendrogram</h3>{_img(dendrogram, 'class dendrogram')}" if dendrogram else ""
     tiles = data.get("tile_area_accuracy")
