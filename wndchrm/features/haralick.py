@@ -79,16 +79,50 @@ def q_matrix(p: NDArray[np.float64]) -> NDArray[np.float64]:
 
     Summed as Eigen sums there: ``px`` row by row (row ``i`` of the row-major P starts
     ``i * Ng`` doubles into an aligned block), ``py`` column by column in turn, and each Q entry's
-    terms ``(P(i, k) P(j, k)) / (px(i) py(k) + 1e-13)`` as an aligned expression.
+    terms ``(P(i, k) P(j, k)) / (px(i) py(k) + 1e-13)`` as an aligned expression (:func:`redux`).
     """
     size = len(p)
-    px = np.array([float(redux(p[i], (i * size) % 2)) for i in range(size)])
+    px = np.empty(size)
+    for parity in (0, 1):  # a row starts on an odd double when i * Ng is odd
+        rows = np.flatnonzero((np.arange(size) * size) % 2 == parity)
+        if len(rows):
+            px[rows] = redux(p[rows], parity)
     py = sequential(p.T)
     denominators = px[:, None] * py[None, :] + Q_EPSILON
-    q = np.empty((size, size))
-    for i in range(size):
-        q[i] = redux((p[i] * p) / denominators[i])
-    return q
+    if size < 4:
+        return np.array([redux((p[i] * p) / denominators[i]) for i in range(size)])
+    return _redux_of_products(p, denominators)
+
+
+def _redux_of_products(p: NDArray[np.float64], denominators: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``redux`` of every Q entry's terms, skipping the zero ones.
+
+    The terms are never negative, so a zero term changes no partial sum and the sums of the four
+    lanes (terms ``k = l, l+4, ...``) can run over the non-zero terms alone, in the same order;
+    ``np.bincount`` adds its weights in order. Co-occurrence matrices are sparse (a tone meets few
+    others), so this is a small part of the ``Ng^3`` products.
+    """
+    size = len(p)
+    paired, packed = size // 4 * 4, size // 2 * 2
+    columns, rows = np.nonzero(p[:, :paired].T)  # by k, then i
+    degree = np.bincount(columns, minlength=paired)
+    start = np.cumsum(degree) - degree
+    repeats = degree[columns]
+    entry = np.repeat(np.arange(len(columns)), repeats)  # (i, k) of each triple, then its j
+    partner = start[columns[entry]] + np.arange(len(entry)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    i, j, k = rows[entry], rows[partner], columns[entry]
+    terms = (p[i, k] * p[j, k]) / denominators[i, k]
+    lanes = np.bincount((k % 4) * size * size + i * size + j, terms, minlength=4 * size * size)
+    lanes = lanes.reshape(4, size, size)
+
+    def term(k: int) -> NDArray[np.float64]:
+        return (p[:, None, k] * p[None, :, k]) / denominators[:, None, k]
+
+    low, high = lanes[0] + lanes[2], lanes[1] + lanes[3]
+    if packed > paired:
+        low, high = low + term(paired), high + term(paired + 1)
+    q: NDArray[np.float64] = low + high
+    return q + term(size - 1) if packed < size else q
 
 
 def max_correlation(p: NDArray[np.float64]) -> float:
