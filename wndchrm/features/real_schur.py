@@ -42,42 +42,57 @@ class NoConvergence(ArithmeticError):
 
 
 def hessenberg(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``HessenbergDecomposition<MatrixType>::_compute`` then ``matrixH()`` on a row-major matrix.
+    """:func:`hessenberg_many` of one matrix."""
+    return hessenberg_many([matrix])[0]
+
+
+def hessenberg_many(matrices: Sequence[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
+    """``HessenbergDecomposition<MatrixType>::_compute`` then ``matrixH()`` of each (row-major)
+    matrix; matrices of one size are reduced together (their kernels sum in the same order)."""
+    result: list[NDArray[np.float64]] = [np.empty((0, 0))] * len(matrices)
+    for size in {len(matrix) for matrix in matrices}:
+        which = [n for n, matrix in enumerate(matrices) if len(matrix) == size]
+        reduced = _hessenberg_same_size(np.array([matrices[n] for n in which], dtype=np.float64))
+        for n, h in zip(which, reduced, strict=True):
+            result[n] = h
+    return result
+
+
+def _hessenberg_same_size(a: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The Hessenberg matrices of ``a`` (matrices x size x size).
 
     Column by column, a Householder reflector (``makeHouseholderInPlace``) is applied from the left
     to the trailing block and from the right to the trailing columns (``applyHouseholderOnTheLeft``
     / ``OnTheRight``), their matrix-vector products summed as Eigen's kernels sum them.
     """
-    a = np.array(matrix, dtype=np.float64)
-    size = len(a)
+    count, size = len(a), a.shape[-1]
     for i in range(size - 1):
         remaining = size - i - 1
-        c0, tail = float(a[i + 1, i]), a[i + 2:, i]
-        tail_norm = float(sequential(tail * tail)) if remaining > 1 else 0.0
-        if tail_norm == 0.0:
-            tau, beta, essential = 0.0, c0, np.zeros(remaining - 1)
-        else:
-            beta = math.sqrt(c0 * c0 + tail_norm)
-            if c0 >= 0.0:
-                beta = -beta
-            essential = tail / (c0 - beta)
+        c0, tail = a[:, i + 1, i].copy(), a[:, i + 2:, i]
+        tail_norm = sequential(tail * tail) if remaining > 1 else np.zeros(count)
+        with np.errstate(all="ignore"):  # a zero tail is no reflector: tau 0, beta c0
+            beta = np.sqrt(c0 * c0 + tail_norm)
+            beta = np.where(c0 >= 0.0, -beta, beta)
+            essential = tail / (c0 - beta)[:, None]
             tau = (beta - c0) / beta
-        a[i + 2:, i] = essential
-        a[i + 1, i] = beta
+        zero = tail_norm == 0.0
+        tau[zero], beta[zero], essential[zero] = 0.0, c0[zero], 0.0
+        a[:, i + 2:, i] = essential
+        a[:, i + 1, i] = beta
         if remaining == 1:
             continue  # a 1x1 block times (1 - tau) with tau = 0
         # A = H A on the trailing block: tmp = essential^T bottom, via the column-major kernel.
-        block = a[i + 1:, i + 1:]
-        tmp = gemv_col_major(block[1:].T, essential, size, ((i + 2) * size + i + 1) % 2)
-        tmp += block[0]
-        block[0] -= tau * tmp
-        block[1:] -= (tau * essential)[:, None] * tmp[None, :]
+        block = a[:, i + 1:, i + 1:]
+        tmp = gemv_col_major(block[:, 1:].transpose(0, 2, 1), essential, size, ((i + 2) * size + i + 1) % 2)
+        tmp += block[:, 0]
+        block[:, 0] -= tau[:, None] * tmp
+        block[:, 1:] -= (tau[:, None] * essential)[:, :, None] * tmp[:, None, :]
         # A = A H' on the trailing columns: tmp = right essential, via the row-major kernel.
-        columns = a[:, i + 1:]
-        tmp = gemv_row_major(columns[:, 1:], essential)
-        tmp += columns[:, 0]
-        columns[:, 0] -= tau * tmp
-        columns[:, 1:] -= (tau * tmp)[:, None] * essential[None, :]
+        columns = a[:, :, i + 1:]
+        tmp = gemv_row_major(columns[:, :, 1:], essential[:, None, :])
+        tmp += columns[:, :, 0]
+        columns[:, :, 0] -= tau[:, None] * tmp
+        columns[:, :, 1:] -= (tau[:, None] * tmp)[:, :, None] * essential[:, None, :]
     return np.triu(a, -1)
 
 
@@ -424,7 +439,7 @@ def schur_forms(matrices: Sequence[NDArray[np.float64]]) -> list[NDArray[np.floa
     """The quasi-triangular Schur form ``RealSchur`` computes of each matrix: its diagonal, and its
     sub- and super-diagonal where they are part of a 2x2 block (what decides the eigenvalues); the
     rest is left 0."""
-    lanes = _Lanes([hessenberg(matrix) for matrix in matrices])
+    lanes = _Lanes(hessenberg_many(matrices))
     with np.errstate(all="ignore"):  # lanes a step does not cover compute on padding, and are masked
         while True:
             stepping = lanes.decide()
