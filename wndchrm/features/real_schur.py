@@ -103,8 +103,12 @@ class _Lanes:
     so that a row segment or a three-column strip of every lane is one strided view. Each lane keeps
     its own state (``iu``, iteration counts, exceptional shift) and takes Eigen's decisions for itself;
     the lanes only share the pace of the bulge chase: in a sweep, step ``K`` applies the reflector at
-    row ``K`` of every lane whose Francis step covers ``K``, each update masked to those lanes, so every
-    entry of every lane sees Eigen's operations in Eigen's order and nothing else.
+    row ``K`` of every lane whose Francis step covers ``K`` (see :meth:`sweep`), so every entry a lane
+    reads again sees Eigen's operations in Eigen's order and nothing else.
+
+    What is written outside a lane's window (columns past iu, rows past iu once their blocks are
+    deflated and kept in ``final``) is never read again, as Eigen never reads it again; the lanes are
+    left to hold anything there, which spares masking every update.
     """
 
     def __init__(self, hessenbergs: Sequence[NDArray[np.float64]]) -> None:
@@ -116,6 +120,7 @@ class _Lanes:
         self.hessenbergs = hessenbergs
         self.norms: dict[int, float] = {}
         self.ids = np.arange(count)  # the matrix each lane of ``t`` holds
+        self.sorted = False
         self.iu = self.sizes - 1
         self.il = np.zeros(count, dtype=np.intp)
         self.im = np.zeros(count, dtype=np.intp)
@@ -145,8 +150,12 @@ class _Lanes:
         are enough of them to pay for the copy."""
         keep = np.flatnonzero(~self.done)
         size = int(self.iu[keep].max(initial=-1)) + 1
-        if len(keep) > 0.75 * len(self.ids) and size > 0.8 * len(self.t):
+        if self.sorted and len(keep) > 0.75 * len(self.ids) and size > 0.8 * len(self.t):
             return
+        # A step runs on the lanes up to the last one whose iu its row has not passed: sorted by iu,
+        # few lanes are carried along for nothing (they drift out of order between copies).
+        keep = keep[np.argsort(-self.iu[keep], kind="stable")]
+        self.sorted = True
         self.t = np.ascontiguousarray(self.t[:size, :size][:, :, keep])
         for name in ("ids", "sizes", "iu", "il", "im", "iteration", "total", "exshift", "done"):
             setattr(self, name, getattr(self, name)[keep])
@@ -259,9 +268,10 @@ class _Lanes:
     def sweep(self, lanes: NDArray[np.intp]) -> None:
         """One Francis QR step (``performFrancisQRStep``) of every lane in ``lanes``, in lockstep.
 
-        Every update is computed for all lanes at once; the lanes it must not touch at a step (their
-        Francis step does not cover it yet, or any more) are saved before and put back after, which
-        costs less than a masked update. Lanes already done hold nothing any more.
+        Each update is computed for the lanes whose iu has not passed the step (a prefix, as
+        :meth:`compact` sorts the lanes by iu) all at once; those among them it must not touch
+        (their Francis step does not cover it yet, or any more) are saved before and put back after,
+        which costs less than a masked update. Past its iu a lane holds nothing any more.
         """
         t, size = self.t, len(self.t)
         count = t.shape[2]
@@ -276,23 +286,33 @@ class _Lanes:
         continuing = active & (steps > im)
         # Kept from each step: a lane's rows and columns before its Francis step reaches them, and
         # rows iu-1 and iu after (its last reflector comes after the sweep); past iu all is free.
-        idle = [np.flatnonzero(row) for row in stepping & ((steps < im) | ((steps > iu - 2) & (steps <= iu)))]
-        starting = [np.flatnonzero(row) for row in first & (steps > il)]
+        idle = _rows_of(stepping & ((steps < im) | ((steps > iu - 2) & (steps <= iu))))
+        starting = _rows_of(first & (steps > il))
+        any_first = first.any(axis=1)
+        reach = ((np.arange(count) + 1) * (stepping & (iu >= steps))).max(axis=1)
         # Lanes whose window starts below ``top``: the rows of their strip above il stay as they are.
         outside_rows = np.concatenate([np.arange(int(il[lane]) - top) for lane in lanes] + [np.zeros(0, np.intp)])
         outside_lanes = np.repeat(lanes, il[lanes] - top)
         order = np.argsort(outside_rows, kind="stable")
         outside_rows, outside_lanes = outside_rows[order], outside_lanes[order]
-        vector, squares = np.empty((3, count)), np.empty((3, count))
-        tail_norm, beta, denominator, tau = np.empty(count), np.empty(count), np.empty(count), np.empty(count)
-        sign, zero = np.empty(count, dtype=bool), np.empty(count, dtype=bool)
-        left_factors, right_factors = np.empty((3, count)), np.ones((3, count))
-        essential = right_factors[1:]
-        tmp, tmp2, update = np.empty((size, count)), np.empty((size, count)), np.empty((3, size, count))
-        scaled, scaled2, strip_update = np.empty((size, count)), np.empty((size, count)), np.empty((size, 3, count))
+        reached = -1
         for j, k in enumerate(range(low, high + 1)):
-            np.copyto(vector, t[k:k + 3, k - 1])
-            np.copyto(vector, self.first, where=first[j])
+            if reach[j] != reached:  # fewer lanes from here on: views and buffers for them
+                reached = n = int(reach[j])
+                tv, first_vectors = t[:, :, :n], self.first[:, :n]
+                vector, squares = np.empty((3, n)), np.empty((3, n))
+                tail_norm, beta, denominator, tau = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+                sign, zero = np.empty(n, dtype=bool), np.empty(n, dtype=bool)
+                left_factors, right_factors = np.empty((3, n)), np.ones((3, n))
+                essential = right_factors[1:]
+                tmp, tmp2, update = np.empty((size, n)), np.empty((size, n)), np.empty((3, size, n))
+                scaled, scaled2, strip_update = np.empty((size, n)), np.empty((size, n)), np.empty((size, 3, n))
+                near = outside_lanes < n
+                rows_out, lanes_out = outside_rows[near], outside_lanes[near]
+                cuts = np.searchsorted(rows_out, np.minimum(steps[:, 0] + 4, size) - top)  # rows in each strip
+            np.copyto(vector, tv[k:k + 3, k - 1])
+            if any_first[j]:
+                np.copyto(vector, first_vectors, where=first[j, :n])
             # makeHouseholder of (c0, c1, c2): beta = -sign(c0) |c|, essential = tail / (c0 - beta),
             # tau = (beta - c0) / beta.
             np.multiply(vector, vector, out=squares)
@@ -306,20 +326,23 @@ class _Lanes:
             np.subtract(beta, vector[0], out=tau)
             np.divide(tau, beta, out=tau)
             skip = idle[j]
+            writing = continuing[j, :n]
             np.equal(tail_norm, 0.0, out=zero)
-            zero &= active[j]
+            zero &= active[j, :n]
             if zero.any():  # tau = 0, beta = c0; no update at all when beta is 0 too
                 tau[zero], beta[zero], essential[:, zero] = 0.0, vector[0, zero], 0.0
                 skip = np.concatenate([skip, np.flatnonzero(zero & (beta == 0.0))])
+                writing = writing & (beta != 0.0)
             if k > 0:
-                below = t[k, k - 1]
-                np.copyto(below, beta, where=continuing[j] & (beta != 0.0))
-                negated = starting[j][beta[starting[j]] != 0.0]
-                below[negated] = -below[negated]
+                below = tv[k, k - 1]
+                np.copyto(below, beta, where=writing)
+                if len(starting[j]):
+                    negated = starting[j][beta[starting[j]] != 0.0]
+                    below[negated] = -below[negated]
             np.multiply(tau, essential, out=left_factors[1:])
             left_factors[0] = tau
             # applyHouseholderOnTheLeft on rows k..k+2: tmp = (e0 b1 + e1 b2) + b0, b_i -= (tau e_i) tmp.
-            block = t[k:k + 3, k:width]
+            block = tv[k:k + 3, k:width]
             columns = block.shape[1]
             kept = block[:, :, skip] if len(skip) else None
             np.multiply(block[1], essential[0], out=tmp[:columns])
@@ -332,11 +355,11 @@ class _Lanes:
                 block[:, :, skip] = kept
             # applyHouseholderOnTheRight on columns k..k+2 of rows il..min(iu, k+3): scaled = ((e0 c1 +
             # e1 c2) + c0) tau, c_i -= scaled e_i (a row k+3 past iu holds zeros, and keeps them).
-            strip = t[top:k + 4, k:k + 3]
+            strip = tv[top:k + 4, k:k + 3]
             rows = strip.shape[0]
             kept = strip[:, :, skip] if len(skip) else None
-            cut = int(np.searchsorted(outside_rows, rows)) if len(outside_rows) else 0
-            outside = strip[outside_rows[:cut], :, outside_lanes[:cut]] if cut else None
+            cut = int(cuts[j]) if len(rows_out) else 0
+            outside = strip[rows_out[:cut], :, lanes_out[:cut]] if cut else None
             np.multiply(strip[:, 1], essential[0], out=scaled[:rows])
             np.multiply(strip[:, 2], essential[1], out=scaled2[:rows])
             scaled[:rows] += scaled2[:rows]
@@ -347,7 +370,7 @@ class _Lanes:
             if kept is not None:
                 strip[:, :, skip] = kept
             if outside is not None:
-                strip[outside_rows[:cut], :, outside_lanes[:cut]] = outside
+                strip[rows_out[:cut], :, lanes_out[:cut]] = outside
         self._last_reflector(lanes)
         # Clean up pollution due to round-off errors, as Eigen does: t(i, i-2) from im+2, t(i, i-3) from im+3.
         for offset in (2, 3):
@@ -390,6 +413,13 @@ class _Lanes:
         size = len(self.hessenbergs[matrix])
         diagonal, sub, sup = self.final[:, :size, matrix]
         return np.diag(diagonal) + np.diag(sub[: size - 1], -1) + np.diag(sup[: size - 1], 1)
+
+
+def _rows_of(table: NDArray[np.bool_]) -> list[NDArray[np.intp]]:
+    """The columns that are True in each row of ``table``."""
+    rows, columns = np.nonzero(table)
+    bounds = np.searchsorted(rows, np.arange(len(table) + 1))
+    return [columns[bounds[j]:bounds[j + 1]] for j in range(len(table))]
 
 
 def _split_off_two_rows(t: NDArray[np.float64], iu: int, exshift: float) -> None:
