@@ -22,12 +22,13 @@ range of four NaNs is ``-INF - INF`` with wndchrm's ``INF`` of 10E200, -2e201.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
 from wndchrm.features.eigen_sums import redux, sequential
-from wndchrm.features.real_schur import eigenvalues
+from wndchrm.features.real_schur import eigenvalues, eigenvalues_many
 
 #: Pixel offsets (rows, columns) of the neighbour ``CoOcMat_Angle_<angle>`` pairs a pixel with.
 DIRECTIONS = {0: (0, 1), 45: (1, -1), 90: (1, 0), 135: (1, 1)}
@@ -127,18 +128,37 @@ def _redux_of_products(p: NDArray[np.float64], denominators: NDArray[np.float64]
 
 def max_correlation(p: NDArray[np.float64]) -> float:
     """``f14_maxcorr``: sqrt of the eigenvalue of Q at index 2 in Eigen's order (0 if complex)."""
+    _check_tones(p)
+    return _feature_14(eigenvalues(q_matrix(p))[2])
+
+
+def _check_tones(p: NDArray[np.float64]) -> None:
     if len(p) < MIN_TONES:
         raise TooFewTones(f"{len(p)} grey tone(s); wndchrm 1.60 needs {MIN_TONES} for Haralick feature 14")
-    value = eigenvalues(q_matrix(p))[2]
+
+
+def _feature_14(value: complex) -> float:
     if value.imag != 0.0:
         return 0.0
     return math.sqrt(value.real) if value.real >= 0.0 else math.nan
 
 
+def _mcc_by_direction_many(images: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
+    """Feature 14 of each image (images x 4 directions), every Q matrix iterated side by side."""
+    ps = []
+    for image in images:
+        grey = quantise(np.asarray(image, dtype=np.float64))
+        ps += [cooccurrence(grey, angle) for angle in DIRECTIONS]
+    for p in ps:
+        _check_tones(p)
+    values = eigenvalues_many([q_matrix(p) for p in ps])
+    return np.array([_feature_14(complex(v[2])) for v in values]).reshape(len(images), len(DIRECTIONS))
+
+
 def mcc_by_direction(image: NDArray[np.float64]) -> NDArray[np.float64]:
     """Feature 14 for 0, 45, 90 and 135 degrees (rows x columns image)."""
-    grey = quantise(np.asarray(image, dtype=np.float64))
-    return np.array([max_correlation(cooccurrence(grey, angle)) for angle in DIRECTIONS])
+    values: NDArray[np.float64] = _mcc_by_direction_many([image])[0]
+    return values
 
 
 def mean_and_range(values: NDArray[np.float64]) -> tuple[float, float]:
@@ -152,3 +172,11 @@ def mean_and_range(values: NDArray[np.float64]) -> tuple[float, float]:
 def maximal_correlation_features(image: NDArray[np.float64]) -> tuple[float, float]:
     """Haralick Textures [16] and [17] (wndchrm 4.2 names) of one transformed image."""
     return mean_and_range(mcc_by_direction(image))
+
+
+def maximal_correlation_features_many(images: Sequence[NDArray[np.float64]]) -> list[tuple[float, float]]:
+    """:func:`maximal_correlation_features` of each image (say the twelve transformed images of one
+    image), the same values, computed together: the QR iterations of all their Q matrices run side by
+    side, which costs far less than one image after another. Raises :class:`TooFewTones` if any of
+    the images has fewer than three grey tones."""
+    return [mean_and_range(values) for values in _mcc_by_direction_many(images)]
