@@ -303,10 +303,9 @@ class _Lanes:
                 vector, squares = np.empty((3, n)), np.empty((3, n))
                 tail_norm, beta, denominator, tau = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
                 sign, zero = np.empty(n, dtype=bool), np.empty(n, dtype=bool)
-                left_factors, right_factors = np.empty((3, n)), np.ones((3, n))
-                essential = right_factors[1:]
+                left_factors, essential = np.empty((3, n)), np.empty((2, n))
                 tmp, tmp2, update = np.empty((size, n)), np.empty((size, n)), np.empty((3, size, n))
-                scaled, scaled2, strip_update = np.empty((size, n)), np.empty((size, n)), np.empty((size, 3, n))
+                scaled, scaled2, strip_update = np.empty((size, n)), np.empty((size, n)), np.empty((size, 2, n))
                 near = outside_lanes < n
                 rows_out, lanes_out = outside_rows[near], outside_lanes[near]
                 cuts = np.searchsorted(rows_out, np.minimum(steps[:, 0] + 4, size) - top)  # rows in each strip
@@ -365,8 +364,9 @@ class _Lanes:
             scaled[:rows] += scaled2[:rows]
             scaled[:rows] += strip[:, 0]
             scaled[:rows] *= tau
-            np.multiply(scaled[:rows, None, :], right_factors, out=strip_update[:rows])
-            strip -= strip_update[:rows]
+            strip[:, 0] -= scaled[:rows]  # its factor is 1.0, and x * 1.0 is x
+            np.multiply(scaled[:rows, None, :], essential, out=strip_update[:rows])
+            strip[:, 1:] -= strip_update[:rows]
             if kept is not None:
                 strip[:, :, skip] = kept
             if outside is not None:
