@@ -5,7 +5,7 @@ fixtures/cpp/colour/grey, odd) and the RGB ones (fixtures/cpp/colour/: the grey 
 file is the grey image's), compared by the rule of :mod:`tests.wndchrm.cpp_sig`; and Eigen's whole
 eigenvalue lists for four Q matrices (fixtures/cpp/haralick/), compared bit for bit, order included.
 
-About 13 s of one core per image (twelve transform chains); the larger set is marked slow.
+A few seconds of one core per image (twelve transform chains); the larger set is marked slow.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from numpy.typing import NDArray
 
 from tests.wndchrm.cpp_sig import disagreements, read_sig
 from wndchrm.features import colour, haralick, transforms
-from wndchrm.features.real_schur import eigenvalues
+from wndchrm.features.eigen_sums import redux
+from wndchrm.features.real_schur import eigenvalues, eigenvalues_many
 
 CPP = Path(__file__).parent / "fixtures" / "cpp"
 
@@ -95,6 +96,43 @@ def test_eigenvalues_in_eigens_order_bit_for_bit(key: str) -> None:
     # second largest (in one it is a rounding-level negative number, hence a NaN feature); in the
     # fourth, the two values after 1 trade places under any other rounding of the Hessenberg step.
     assert np.array_equal(ours, expected)
+
+
+def test_eigenvalues_of_matrices_iterated_together_are_each_ones_alone() -> None:
+    # The four fixture matrices (three sizes) in one batch, twice over in another order: every lane
+    # still gives Eigen's list bit for bit, so lanes never disturb one another.
+    fixtures = np.load(CPP / "haralick" / "eigen_order.npz")
+    keys = sorted(fixtures.files)
+    qs = []
+    for key in keys:
+        image, chain, angle = key.split("|")
+        grey = _grey(CPP / "features" / image)
+        qs.append(haralick.q_matrix(haralick.cooccurrence(haralick.quantise(transforms.apply_chain(grey, chain)),
+                                                          int(angle))))
+    together = eigenvalues_many(qs + qs[::-1])
+    for ours, key in zip(together, keys + keys[::-1], strict=True):
+        assert ours.tobytes() == fixtures[key].tobytes(), key
+
+
+def test_many_images_give_the_bits_of_one_at_a_time() -> None:
+    grey = _grey(CPP / "features" / "crop_97x61.tif")
+    cache: dict[str, transforms.Image] = {}
+    chained = [transforms.apply_chain(grey, chain, cache) for chain in transforms.CHAINS]
+    one_by_one = np.array([haralick.maximal_correlation_features(image) for image in chained])
+    assert np.isnan(one_by_one).any()  # Chebyshev (Wavelet ()) [16]
+    assert np.array(haralick.maximal_correlation_features_many(chained)).tobytes() == one_by_one.tobytes()
+
+
+@pytest.mark.parametrize("size", range(3, 12))
+def test_q_matrix_skipping_zero_terms_sums_as_redux_does(size: int) -> None:
+    # Sparse, as co-occurrence matrices are; every remainder of the size modulo 4 (Eigen's lanes).
+    rng = np.random.default_rng(size)
+    counts = rng.integers(0, 4, (size, size)) * (rng.random((size, size)) < 0.4)
+    p = (counts + counts.T) / max(1, 2 * counts.sum())
+    px = np.array([float(redux(p[i], (i * size) % 2)) for i in range(size)])
+    denominators = px[:, None] * np.cumsum(p, axis=0)[-1][None, :] + haralick.Q_EPSILON
+    expected = np.array([redux((p[i] * p) / denominators[i]) for i in range(size)])
+    assert haralick.q_matrix(p).tobytes() == expected.tobytes()
 
 
 def test_directions_pair_the_neighbours_wndchrm_pairs() -> None:

@@ -51,22 +51,34 @@ def redux(terms: Array, aligned_start: int = 0) -> Array:
     return sequential(rest)
 
 
+def sequential_first(terms: Array) -> Array:
+    """:func:`sequential` along the first axis, one slab of sums at a time (numpy's ``cumsum`` runs
+    each sum on its own, which is slow for many short sums)."""
+    total = np.zeros(terms.shape[1:])
+    if len(terms):
+        total[...] = terms[0]
+    for term in terms[1:]:
+        total += term
+    return total
+
+
 def gemv_row_major(matrix: Array, vector: Array) -> Array:
     """``general_matrix_vector_product<..., RowMajor, ...>`` with an aligned, contiguous ``vector``
     (``matrix @ vector``): per row, lane 0 adds the even terms and lane 1 the odd ones, each in turn,
     then ``lane 0 + lane 1``, then the last term if the length is odd."""
-    terms = matrix * vector
-    depth = terms.shape[-1]
+    depth = matrix.shape[-1]
+    vector = np.broadcast_to(vector, (*matrix.shape[:-2], 1, depth))
+    terms = np.multiply(np.moveaxis(matrix, -1, 0), np.moveaxis(vector, -1, 0), order="C")  # term first
     packed = depth // 2 * 2
     if packed == 0:
-        return sequential(terms)
-    lanes = sequential(terms[..., 0:packed:2]) + sequential(terms[..., 1:packed:2])
-    return sequential(np.concatenate([lanes[..., None], terms[..., packed:]], axis=-1))
+        return sequential_first(terms)
+    lanes = sequential_first(terms[0:packed:2]) + sequential_first(terms[1:packed:2])
+    return lanes + terms[packed] if packed < depth else lanes
 
 
 def gemv_col_major(columns: Array, vector: Array, stride: int, lhs_offset: int) -> Array:
     """``general_matrix_vector_product<..., ColMajor, ...>`` into an aligned result:
-    ``sum_k columns[:, k] * vector[k]``.
+    ``sum_k columns[..., :, k] * vector[..., k]``.
 
     ``columns`` is the lhs as the kernel sees it (result rows x columns), ``stride`` its outer stride
     in doubles and ``lhs_offset`` the ``first_aligned`` of its first element. Columns go four at a
@@ -74,7 +86,7 @@ def gemv_col_major(columns: Array, vector: Array, stride: int, lhs_offset: int) 
     is added as ``(a + b) + (c + d)``, in a trailing odd row term by term; then the columns left
     over, then those skipped at the start to align, one at a time.
     """
-    size, count = columns.shape
+    *lead, size, count = columns.shape
     step = stride % 2
     skip = 0
     while skip < 2 and (lhs_offset + step * skip) % 2 != 0:
@@ -82,16 +94,16 @@ def gemv_col_major(columns: Array, vector: Array, stride: int, lhs_offset: int) 
     skip = 0 if skip == 2 else min(skip, count)
     second, fourth = (3, 1) if step == 1 else (1, 3)
     bound = (count - skip) // 4 * 4 + skip
-    starts = np.arange(skip, bound, 4)
-    order = np.stack([starts, starts + second, starts + 2, starts + fourth], axis=-1)  # groups x 4
-    products = columns * vector  # size x count
-    tail = np.concatenate([np.arange(bound, count), np.arange(0, skip)]).astype(np.intp)
+    vector = np.broadcast_to(np.expand_dims(vector, -2), (*lead, 1, count))
+    products = np.multiply(np.moveaxis(columns, -1, 0), np.moveaxis(vector, -1, 0), order="C")  # column first
+    grouped = products[skip:bound].reshape(-1, 4, *lead, size)  # groups x 4 x ... x size
+    tail = np.concatenate([products[bound:], products[:skip]])
     aligned = size // 2 * 2
-    grouped = products[:, order]  # size x groups x 4
-    group_sums = (grouped[..., 0] + grouped[..., 1]) + (grouped[..., 2] + grouped[..., 3])
-    result = np.empty(size)
-    result[:aligned] = sequential(np.concatenate([group_sums[:aligned], products[:aligned][:, tail]], axis=-1))
+    result = np.empty((*lead, size))
+    group_sums = (grouped[:, 0, ..., :aligned] + grouped[:, second, ..., :aligned]) + (
+        grouped[:, 2, ..., :aligned] + grouped[:, fourth, ..., :aligned])
+    result[..., :aligned] = sequential_first(np.concatenate([group_sums, tail[..., :aligned]]))
     if aligned < size:
-        flat = grouped[aligned:].reshape(size - aligned, -1)
-        result[aligned:] = sequential(np.concatenate([flat, products[aligned:][:, tail]], axis=-1))
+        flat = grouped[:, (0, second, 2, fourth), ..., aligned:].reshape(-1, *lead, size - aligned)
+        result[..., aligned:] = sequential_first(np.concatenate([flat, tail[..., aligned:]]))
     return result

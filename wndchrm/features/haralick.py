@@ -22,12 +22,13 @@ range of four NaNs is ``-INF - INF`` with wndchrm's ``INF`` of 10E200, -2e201.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
 from wndchrm.features.eigen_sums import redux, sequential
-from wndchrm.features.real_schur import eigenvalues
+from wndchrm.features.real_schur import eigenvalues, eigenvalues_many
 
 #: Pixel offsets (rows, columns) of the neighbour ``CoOcMat_Angle_<angle>`` pairs a pixel with.
 DIRECTIONS = {0: (0, 1), 45: (1, -1), 90: (1, 0), 135: (1, 1)}
@@ -79,32 +80,85 @@ def q_matrix(p: NDArray[np.float64]) -> NDArray[np.float64]:
 
     Summed as Eigen sums there: ``px`` row by row (row ``i`` of the row-major P starts
     ``i * Ng`` doubles into an aligned block), ``py`` column by column in turn, and each Q entry's
-    terms ``(P(i, k) P(j, k)) / (px(i) py(k) + 1e-13)`` as an aligned expression.
+    terms ``(P(i, k) P(j, k)) / (px(i) py(k) + 1e-13)`` as an aligned expression (:func:`redux`).
     """
     size = len(p)
-    px = np.array([float(redux(p[i], (i * size) % 2)) for i in range(size)])
+    px = np.empty(size)
+    for parity in (0, 1):  # a row starts on an odd double when i * Ng is odd
+        rows = np.flatnonzero((np.arange(size) * size) % 2 == parity)
+        if len(rows):
+            px[rows] = redux(p[rows], parity)
     py = sequential(p.T)
     denominators = px[:, None] * py[None, :] + Q_EPSILON
-    q = np.empty((size, size))
-    for i in range(size):
-        q[i] = redux((p[i] * p) / denominators[i])
-    return q
+    if size < 4:
+        return np.array([redux((p[i] * p) / denominators[i]) for i in range(size)])
+    return _redux_of_products(p, denominators)
+
+
+def _redux_of_products(p: NDArray[np.float64], denominators: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``redux`` of every Q entry's terms, skipping the zero ones.
+
+    The terms are never negative, so a zero term changes no partial sum and the sums of the four
+    lanes (terms ``k = l, l+4, ...``) can run over the non-zero terms alone, in the same order;
+    ``np.bincount`` adds its weights in order. Co-occurrence matrices are sparse (a tone meets few
+    others), so this is a small part of the ``Ng^3`` products.
+    """
+    size = len(p)
+    paired, packed = size // 4 * 4, size // 2 * 2
+    columns, rows = np.nonzero(p[:, :paired].T)  # by k, then i
+    degree = np.bincount(columns, minlength=paired)
+    start = np.cumsum(degree) - degree
+    repeats = degree[columns]
+    entry = np.repeat(np.arange(len(columns)), repeats)  # (i, k) of each triple, then its j
+    partner = start[columns[entry]] + np.arange(len(entry)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    i, j, k = rows[entry], rows[partner], columns[entry]
+    terms = (p[i, k] * p[j, k]) / denominators[i, k]
+    lanes = np.bincount((k % 4) * size * size + i * size + j, terms, minlength=4 * size * size)
+    lanes = lanes.reshape(4, size, size)
+
+    def term(k: int) -> NDArray[np.float64]:
+        return (p[:, None, k] * p[None, :, k]) / denominators[:, None, k]
+
+    low, high = lanes[0] + lanes[2], lanes[1] + lanes[3]
+    if packed > paired:
+        low, high = low + term(paired), high + term(paired + 1)
+    q: NDArray[np.float64] = low + high
+    return q + term(size - 1) if packed < size else q
 
 
 def max_correlation(p: NDArray[np.float64]) -> float:
     """``f14_maxcorr``: sqrt of the eigenvalue of Q at index 2 in Eigen's order (0 if complex)."""
+    _check_tones(p)
+    return _feature_14(eigenvalues(q_matrix(p))[2])
+
+
+def _check_tones(p: NDArray[np.float64]) -> None:
     if len(p) < MIN_TONES:
         raise TooFewTones(f"{len(p)} grey tone(s); wndchrm 1.60 needs {MIN_TONES} for Haralick feature 14")
-    value = eigenvalues(q_matrix(p))[2]
+
+
+def _feature_14(value: complex) -> float:
     if value.imag != 0.0:
         return 0.0
     return math.sqrt(value.real) if value.real >= 0.0 else math.nan
 
 
+def _mcc_by_direction_many(images: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
+    """Feature 14 of each image (images x 4 directions), every Q matrix iterated side by side."""
+    ps = []
+    for image in images:
+        grey = quantise(np.asarray(image, dtype=np.float64))
+        ps += [cooccurrence(grey, angle) for angle in DIRECTIONS]
+    for p in ps:
+        _check_tones(p)
+    values = eigenvalues_many([q_matrix(p) for p in ps])
+    return np.array([_feature_14(complex(v[2])) for v in values]).reshape(len(images), len(DIRECTIONS))
+
+
 def mcc_by_direction(image: NDArray[np.float64]) -> NDArray[np.float64]:
     """Feature 14 for 0, 45, 90 and 135 degrees (rows x columns image)."""
-    grey = quantise(np.asarray(image, dtype=np.float64))
-    return np.array([max_correlation(cooccurrence(grey, angle)) for angle in DIRECTIONS])
+    values: NDArray[np.float64] = _mcc_by_direction_many([image])[0]
+    return values
 
 
 def mean_and_range(values: NDArray[np.float64]) -> tuple[float, float]:
@@ -118,3 +172,11 @@ def mean_and_range(values: NDArray[np.float64]) -> tuple[float, float]:
 def maximal_correlation_features(image: NDArray[np.float64]) -> tuple[float, float]:
     """Haralick Textures [16] and [17] (wndchrm 4.2 names) of one transformed image."""
     return mean_and_range(mcc_by_direction(image))
+
+
+def maximal_correlation_features_many(images: Sequence[NDArray[np.float64]]) -> list[tuple[float, float]]:
+    """:func:`maximal_correlation_features` of each image (say the twelve transformed images of one
+    image), the same values, computed together: the QR iterations of all their Q matrices run side by
+    side, which costs far less than one image after another. Raises :class:`TooFewTones` if any of
+    the images has fewer than three grey tones."""
+    return [mean_and_range(values) for values in _mcc_by_direction_many(images)]
