@@ -122,7 +122,7 @@ def compute_samples(image: Path, options: Options) -> NDArray[np.float64]:
         try:
             rows.append(wanted.compute(tile))
         except TooFewTones as exc:
-            sample = f" (sample {name})" if name else ""
+            sample = f" (sample {name})" if options.tiles > 1 or options.rotations else ""
             raise BadJob(f"image {image.name!r}{sample} cannot be computed as wndchrm 1.60 computes it, "
                          f"which aborts on it: {exc}") from None
     return np.stack(rows)
