@@ -125,6 +125,11 @@ def test_preprocessing_options_as_the_cpp_program(words: tuple[str, ...]) -> Non
     assert _check(FIXTURES / "crop_97x61.tif", *words) == (4 if words == ("-R",) else 1)
 
 
+def test_downsampled_and_normalised_16_bit_image_as_the_cpp_program() -> None:
+    # -d60 then -S110:30 on 16-bit data: every value of the short vector, Edge Features included.
+    assert _check(FIXTURES / "crop_120x75_u16_lzw.tif", "-d60", "-S110:30") == 1
+
+
 def test_rotated_tiles_as_the_cpp_program() -> None:
     # -R -t2 on a square crop: the quarter-turned images (90 and the C++ "270", a transpose) are tiled
     # with the C++ program's tile sizes taken from the other axis; 0 and 180 degrees tile as plain -t.
