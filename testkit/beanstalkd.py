@@ -15,11 +15,7 @@ from pathlib import Path
 
 import greenstalk
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from services.worker.server import free_port, stop_process
 
 
 @dataclass
@@ -54,13 +50,7 @@ class Beanstalkd:
         raise RuntimeError("beanstalkd did not start")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, sig)
         self.process = None
 
     def restart(self) -> None:
