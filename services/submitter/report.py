@@ -35,6 +35,12 @@ class ParentResult:
         report = outputs.get("report") if isinstance(outputs, dict) else None
         return str(report) if report else None
 
+    def output_paths(self, key: str) -> list[str]:
+        """The data-root-relative paths an outcome's outputs list under ``key`` (``files``, ``replaced``)."""
+        outputs = self.outcome.get("outputs") or {}
+        paths = outputs.get(key) if isinstance(outputs, dict) else None
+        return [str(p) for p in paths] if isinstance(paths, list) else []
+
     @property
     def accuracy(self) -> str | None:
         """``accuracy 0.950 (5 splits)`` for a test or classify job whose outcome carries one."""
@@ -76,6 +82,11 @@ def print_summary(console: Console, batch: str, results: list[ParentResult], dat
         found = [text for text in (r.accuracy, r.report and f"report {absolute(r.report, data_root)}") if text]
         if found:
             console.print(f"parent {r.parent}: {'; '.join(found)}", highlight=False, soft_wrap=True)
+        for verb, key in (("wrote", "files"), ("replaced (it was there before)", "replaced")):
+            paths = r.output_paths(key)
+            if paths:
+                console.print(f"parent {r.parent}: {verb} {', '.join(absolute(p, data_root) for p in paths)}",
+                              highlight=False, soft_wrap=True)
 
 
 def absolute(path: str, data_root: Path | None) -> str:

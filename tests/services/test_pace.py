@@ -122,3 +122,17 @@ def test_summary_shows_accuracy_and_absolute_report_paths(tmp_path: Path) -> Non
     text = out.getvalue()
     assert f"parent 7: accuracy 0.950 (average of 5 splits); report {tmp_path / 'data' / 'r/p.html'}" in text
     assert "parent 8:" not in text
+
+
+def test_summary_names_every_file_written_and_those_replaced(tmp_path: Path) -> None:
+    out = io.StringIO()
+    trained = ParentResult(9, ["wndchrm", "train", "set", "m.fit"], "succeeded",
+                           {"deps": 4, "outputs": {"model": "m.fit", "files": ["m.fit"], "replaced": ["m.fit"]}})
+    fresh = ParentResult(10, ["wndchrm", "train", "set", "n.fit"], "succeeded",
+                         {"deps": 4, "outputs": {"model": "n.fit", "files": ["n.fit"]}})
+    print_summary(Console(file=out, width=200), "b2", [trained, fresh], tmp_path)
+    text = out.getvalue()
+    assert f"parent 9: wrote {tmp_path / 'm.fit'}" in text
+    assert f"parent 9: replaced (it was there before) {tmp_path / 'm.fit'}" in text
+    assert f"parent 10: wrote {tmp_path / 'n.fit'}" in text
+    assert "parent 10: replaced" not in text

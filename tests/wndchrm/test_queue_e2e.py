@@ -52,4 +52,5 @@ def test_wndchrm_test_through_the_queue(beanstalkd: Beanstalkd, tmp_path: Path) 
     # the summary says how it went and where the report is, whatever the working folder
     assert f"accuracy {body['average_accuracy']:.3f} (average of 3 splits)" in submit.stdout
     assert f"report {root / 'reports/textures.html'}" in submit.stdout
+    assert f"wrote {root / 'reports/textures.html'}" in submit.stdout  # every file written, absolute
     assert len(list((root / ".wndchrm-cache").rglob("*.npz"))) == 18

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from depqueue import BadJob, RetryLater, allowed_cpus
-from wndchrm.cli.commands import Job, classify_output, parse_job, report_paths
+from wndchrm.cli.commands import Job, parse_job
 from wndchrm.cli.support import check_supported
 from wndchrm.dataroot import JobContext
 from wndchrm.formats.outputs import output_path
@@ -95,24 +95,6 @@ def settings(args: list[str], env: dict[str, str] | os._Environ[str] = os.enviro
     return Settings(Path(root).absolute(), source, jobs, verbose, command)
 
 
-def expected_outputs(job: Job, ctx: JobContext) -> list[Path]:
-    """Every file the command may write, for telling a new file from one it replaces."""
-    opts = job.options
-    named = [opts.dataset_fit, opts.testset_fit, opts.weights_path if opts.weights_action == "w" else None]
-    paths = [output_path(ctx, p) for p in named if p]
-    name = job.command.name
-    if name == "train" and job.output:
-        paths.append(output_path(ctx, job.output))
-    elif name == "test":
-        paths += report_paths(ctx, job)
-    elif name == "classify":
-        tsv = classify_output(ctx, job)
-        paths += [tsv, tsv.with_suffix(".txt") if tsv.suffix.lower() == ".tsv" else tsv.with_name(tsv.name + ".txt")]
-        if job.report:
-            paths += [output_path(ctx, job.report), output_path(ctx, job.report).with_suffix(".json")]
-    return paths
-
-
 def _run(job: Job, ctx: JobContext, argv: list[str], jobs: int) -> None:
     # Imported here: numpy, CharmFeatures and the image libraries load only once a command is to run.
     from wndchrm.cli import runner, terminal
@@ -124,7 +106,7 @@ def _run(job: Job, ctx: JobContext, argv: list[str], jobs: int) -> None:
     if missing:
         with terminal.feature_progress(len(missing), min(jobs, len(missing))) as progress:
             compute_features(job, ctx, missing, jobs, progress)
-    candidates = expected_outputs(job, ctx)
+    candidates = runner.expected_outputs(job, ctx)
     existed = {path for path in candidates if path.exists()}
     result = runner.run(job, ctx, argv, show=lambda text: print(terminal.truthful(text), end="", flush=True))
     written = [ctx.data_root / p for p in (result or {}).get("files", [])]

@@ -43,20 +43,24 @@ Show = Callable[[str], None]
 
 
 def run(job: Job, ctx: JobContext, argv: list[str], show: Show | None = None) -> dict[str, Any] | None:
-    """Run the command; ``test`` and ``classify`` return where their report is (for the outcome record)
-    and hand their printout to ``show`` too, as the C++ program prints it."""
+    """Run the command; ``train``, ``test`` and ``classify`` return the files they wrote (data-root-relative;
+    ``replaced``: those that were there before) and where their report is, for the outcome record, and
+    ``test`` and ``classify`` hand their printout to ``show`` too, as the C++ program prints it."""
     name = job.command.name
-    if name == "test":
-        return run_test(job, ctx, argv, show)
-    if name == "classify":
-        return run_classify(job, ctx, argv, show)
     if name == "features":
         run_features(job, ctx)
-    elif name == "train":
-        run_train(job, ctx)
-    else:
+        return None
+    if name == "check":
         run_check(job, ctx)
-    return None
+        return None
+    existed = [path for path in expected_outputs(job, ctx) if path.exists()]
+    if name == "test":
+        written = run_test(job, ctx, argv, show)
+    elif name == "classify":
+        written = run_classify(job, ctx, argv, show)
+    else:
+        written = run_train(job, ctx)
+    return {**written, "replaced": [relative(ctx, path) for path in existed]} if existed else written
 
 
 def run_features(job: Job, ctx: JobContext) -> None:
@@ -68,7 +72,7 @@ def run_features(job: Job, ctx: JobContext) -> None:
         raise RetryLater(str(exc), BUSY_RETRY_DELAY) from None
 
 
-def run_train(job: Job, ctx: JobContext) -> None:
+def run_train(job: Job, ctx: JobContext) -> dict[str, Any]:
     """As wndchrm's ``train``: every image of the dataset, in dataset order (-r, -i, -j only matter to tests)."""
     vector = job_vector([job.dataset], job.options)
     data = labelled(ctx, job.dataset, job.options, vector=vector)
@@ -80,6 +84,25 @@ def run_train(job: Job, ctx: JobContext) -> None:
     out = output_path(ctx, str(job.output or job.options.dataset_fit))
     write_fit(out, FitFile(data.classes, vector.names, rows, labels, paths))
     log.info("trained %s: %d classes, %d images -> %s", job.dataset, len(data.classes), len(data.paths), out)
+    return {"model": relative(ctx, out), "files": [relative(ctx, out)]}
+
+
+def expected_outputs(job: Job, ctx: JobContext) -> list[Path]:
+    """Every file the command may write, for telling a new file from one it replaces."""
+    opts = job.options
+    named = [opts.dataset_fit, opts.testset_fit, opts.weights_path if opts.weights_action == "w" else None]
+    paths = [output_path(ctx, p) for p in named if p]
+    name = job.command.name
+    if name == "train" and job.output:
+        paths.append(output_path(ctx, job.output))
+    elif name == "test":
+        paths += report_paths(ctx, job)
+    elif name == "classify":
+        tsv = classify_output(ctx, job)
+        paths += [tsv, tsv.with_suffix(".txt") if tsv.suffix.lower() == ".tsv" else tsv.with_name(tsv.name + ".txt")]
+        if job.report:
+            paths += [output_path(ctx, job.report), output_path(ctx, job.report).with_suffix(".json")]
+    return paths
 
 
 def _weight_file(ctx: JobContext, opts: Options) -> evaluation.WeightFile | None:
