@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 import posixpath
 import signal
 from collections.abc import Callable
@@ -94,6 +95,18 @@ def load(config_file: str | None, *, old_host: str | None = None, old_port: int 
         return load_settings(ServiceConfig, config_file, overrides=overrides)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+def data_root_said(config: ServiceConfig, flags: dict[str, Any]) -> str:
+    """Which data root a job's paths were read from, and what set it (a typo and a missing ``DATA_ROOT``
+    otherwise give the same "does not exist")."""
+    if flags.get("data_root"):
+        source = "set by --data-root"
+    elif os.environ.get("DATA_ROOT"):
+        source = "set by the DATA_ROOT environment variable"
+    else:
+        source = "the configuration file's data_root, or the default: set DATA_ROOT or --data-root for another"
+    return f"paths are read from the data root {Path(config.data_root).absolute()} ({source})"
 
 
 def job_context(config: ServiceConfig) -> JobContext:

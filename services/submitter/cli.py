@@ -29,6 +29,7 @@ from services.common import (
     ServiceConfig,
     as_kind_argv,
     config_options,
+    data_root_said,
     exit_on_sigterm,
     fail,
     job_context,
@@ -159,7 +160,7 @@ def submit(config_file: str | None, batch_file: Path | None, batch_id: str | Non
             kinds.get(job[0]).validate(job, ctx)
         except BadJob as exc:
             where = f"job {number} ({' '.join(job)[:80]})" if len(jobs) > 1 else "job"
-            raise click.UsageError(f"{where}: {exc}") from None
+            raise click.UsageError(f"{where}: {exc}; {data_root_said(config, flags)}") from None
     batch = batch_id or time.strftime("b%Y%m%d-%H%M%S-") + secrets.token_hex(2)
     queue = connect(config)
     refuse_beside_original_workers(queue)

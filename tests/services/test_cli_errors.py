@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -10,8 +11,8 @@ import pytest
 from testkit.workers import BIN
 
 
-def run(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / argv[0]), *argv[1:]], capture_output=True, text=True, timeout=60)
+def run(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN / argv[0]), *argv[1:]], capture_output=True, text=True, timeout=60, env=env)
 
 
 @pytest.mark.parametrize(("argv", "message"), [
@@ -38,6 +39,18 @@ def test_submit_refusals_show_the_usage_the_readme_shows() -> None:
     assert result.stderr.startswith("Usage: wndchrm-submit [OPTIONS] -- JOB...\nTry 'wndchrm-submit --help' for help.")
     assert "wndchrm-submit submit" not in result.stderr
     assert run("wndchrm-submit", "-h").returncode == 0
+
+
+def test_a_missing_path_names_the_data_root_and_what_set_it(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATA_ROOT"}
+    by_flag = run("wndchrm-submit", "--data-root", str(tmp_path), "--", "wndchrm", "test", "typo", env=env)
+    assert by_flag.returncode == 2
+    assert "'typo' does not exist" in by_flag.stderr
+    assert f"data root {tmp_path} (set by --data-root)" in by_flag.stderr
+    by_env = run("wndchrm-submit", "--", "wndchrm", "test", "typo", env={**env, "DATA_ROOT": str(tmp_path)})
+    assert f"data root {tmp_path} (set by the DATA_ROOT environment variable)" in by_env.stderr
+    unset = run("wndchrm-submit", "--", "wndchrm", "test", "typo", env=env)
+    assert "set DATA_ROOT or --data-root for another" in unset.stderr
 
 
 @pytest.mark.parametrize("text", ["num_workers = lots\n", "no equals sign\n", "\x00\x01binary", "unknown_key = 1\n"])
