@@ -34,7 +34,7 @@ def test_submit_wait_prints_and_links_each_report(beanstalkd: Beanstalkd, tmp_pa
                                 env=env, capture_output=True, text=True, timeout=240)
     assert submit.returncode == 0, f"{submit.stdout}\n{submit.stderr}"
     for report in ("reports/one.html", "reports/two/two.html"):
-        assert f": report {report}" in submit.stdout
+        assert f"report {root / report}" in submit.stdout  # absolute: the data root is not the working folder
         assert (root / report).exists()
     assert (root / "reports/two/tsv/avg_confusion.tsv").exists()
     cases = ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")
