@@ -3,8 +3,9 @@
     .venv/bin/python bench/features_vs_cpp.py [--wndchrm PATH] [--small 8] [--large 4] [--processes 2]
                                               [--cpp-images N] [--json FILE]
 
-(a) per image, one process each: the built-in engine (read, preprocess, CharmFeatures long set) in this
-    process, and the C++ ``wndchrm train -l -m`` on a folder holding just that image (its ``.sig``
+(a) per image, one process each: the built-in engine (read, preprocess, wndchrm's long set: CharmFeatures
+    and the maximal correlation coefficient of twelve chains) in this process, and the C++
+    ``wndchrm train -l -m`` on a folder holding just that image (its ``.sig``
     written beside it), on the same 16-bit images: ``--small`` of 256x256 and ``--large`` of 1024x768,
     cut from scikit-image's bundled CC0 textures (mirrored to size, scaled to 16 bits). ``--cpp-images``
     times the C++ program on only the first N of each size when it is too slow to run on all.
@@ -40,8 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.features_vs_charm import time_queue
 from testkit.cpp_wndchrm import cpp_wndchrm
 from testkit.example_data import TEXTURES
-from wndchrm.features.engine import get_engine
-from wndchrm.features.images import load_tiles
+from wndchrm.features.extract import compute_samples
 from wndchrm.options import parse
 
 SIZES = {"small": (256, 256), "large": (768, 1024)}  # rows, columns
@@ -67,11 +67,9 @@ def make_images(folder: Path, small: int, large: int) -> list[Path]:
 
 
 def time_builtin(image: Path) -> float:
-    engine = get_engine()
     options = parse(["wndchrm", "check", "-l", "x"]).options
     started = time.perf_counter()
-    for tile in load_tiles(image, options):
-        engine.compute(tile)
+    compute_samples(image, options)
     return time.perf_counter() - started
 
 

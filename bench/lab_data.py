@@ -22,37 +22,34 @@ import tifffile
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from wndchrm.features import cache, sigfile
-from wndchrm.features.engine import get_engine
+from wndchrm.features.featureset import FeatureSet
 from wndchrm.options import Options
 
 SIZES = (1000, 3000, 10000)
 
 
 def make_image(root: Path, image: Path, values: np.ndarray, options: Options) -> None:
-    """One placeholder image with its .sig and cache entry (features: the short set's columns, rest NaN)."""
-    engine = get_engine()
+    """One placeholder image with its .sig and cache entry (made-up values of the short set)."""
+    short = FeatureSet(long=False, colour=False)
     image.parent.mkdir(parents=True, exist_ok=True)
     tifffile.imwrite(image, np.full((8, 8), 1000, dtype=np.uint16))
-    names = [engine.names[i] for i in engine.short_index]
-    sigfile.write_image_sigs(image, options, values[None, :], names, image.relative_to(root).as_posix())
-    full = np.zeros((1, engine.count))
-    full[0, engine.short_index] = values
-    cache.write(cache.cache_path(root, image, options), image, options, engine, full)
+    sigfile.write_image_sigs(image, options, values[None, :], short.names, image.relative_to(root).as_posix())
+    cache.write(cache.cache_path(root, image, options), image, options, short, values[None, :])
 
 
 def make_set(root: Path, folder: str, count: int, classes: int, seed: int) -> list[Path]:
     """``count`` images spread evenly over ``classes``, in class-major order; made only if missing."""
-    engine = get_engine()
+    count_short = FeatureSet(long=False, colour=False).count
     rng = np.random.default_rng(seed)
-    centres = np.random.default_rng(7).normal(0.0, 1.0, (classes, len(engine.short_index)))
-    scale = np.abs(np.random.default_rng(8).normal(10.0, 5.0, len(engine.short_index))) + 1.0
+    centres = np.random.default_rng(7).normal(0.0, 1.0, (classes, count_short))
+    scale = np.abs(np.random.default_rng(8).normal(10.0, 5.0, count_short)) + 1.0
     options = Options()
     images = []
     for c in range(classes):
         per_class = count // classes + (1 if c < count % classes else 0)
         for i in range(per_class):
             image = root / folder / f"class{c}" / f"img{i:05d}.tif"
-            noise = rng.normal(0.0, 1.5, len(engine.short_index))
+            noise = rng.normal(0.0, 1.5, count_short)
             if not image.exists():
                 make_image(root, image, (centres[c] + noise) * scale, options)
             images.append(image)

@@ -109,15 +109,15 @@ def collect(queue: DepQueue, batch: str, outcomes: dict[int, dict[str, object]])
 def corrupt_wndchrm_outputs(data: Path, ids: list[int], outcomes: dict[int, dict[str, object]]) -> int:
     """Feature caches that do not load as valid, and missing models of succeeded parents."""
     from wndchrm.features import cache
-    from wndchrm.features.engine import get_engine
+    from wndchrm.features.featureset import feature_set
     from wndchrm.options import parse
 
     options = parse(["wndchrm", "check", "-l", "x"]).options
-    engine = get_engine()
+    wanted = feature_set(options)
     bad = 0
     for image in sorted(data.glob("set*/**/*.tif")):
         path = cache.cache_path(data, image.resolve(), options)
-        if path.exists() and cache.load(path, image.resolve(), options, engine) is None:
+        if path.exists() and cache.load(path, image.resolve(), options, wanted) is None:
             bad += 1
     for i, parent in enumerate(ids):
         if outcomes.get(parent, {}).get("status") == "succeeded" and not (data / "out" / f"set{i}.fit").exists():

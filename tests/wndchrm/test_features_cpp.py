@@ -1,9 +1,9 @@
 """Features equal the C++ wndchrm 1.60's on any image, tile and preprocessing option.
 
 The references are ``.sig`` files the C++ program wrote (gzipped, see fixtures/cpp/features/README.txt).
-Values are compared by feature name (4.2 names mapped to CharmFeatures v5 ones) within 1e-4 relative;
-every feature CharmFeatures computes must agree, so a change in CharmFeatures, in the way images are
-handed to it or in the preprocessing fails here.
+Every value of wndchrm's vector (Haralick [16] and [17] included) is compared by feature name within
+1e-4 relative, so a change in CharmFeatures, in the way images are handed to it, in the preprocessing
+or in the maximal correlation coefficient fails here.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ import pytest
 import tifffile
 from numpy.typing import NDArray
 
+from tests.wndchrm.cpp_sig import disagreements
 from wndchrm.features.engine import get_engine
-from wndchrm.features.images import load_tiles
+from wndchrm.features.featureset import feature_set
+from wndchrm.features.images import load_samples
 from wndchrm.formats.cpp_names import sample_names
 from wndchrm.formats.names import v42_to_v5
 from wndchrm.options import parse
@@ -39,6 +41,13 @@ def _reference(sig_name: str) -> dict[str, float]:
     return values
 
 
+def _sig(sig_name: str) -> dict[str, float]:
+    """A C++ .sig's values by its (4.2) names, in its order."""
+    with gzip.open(FIXTURES / f"{sig_name}.sig.gz", "rt") as stream:
+        lines = stream.read().splitlines()[2:]
+    return {name: float(value) for value, name in (line.split("\t", 1) for line in lines)}
+
+
 def _disagreements(vector: NDArray[np.float64], reference: dict[str, float]) -> list[str]:
     names = get_engine().names
     shared = [i for i, name in enumerate(names) if name in reference]
@@ -51,15 +60,16 @@ def _check(image: Path, *words: str, only: tuple[str, ...] = ()) -> int:
     """Compute the samples of ``image`` under ``words`` (those whose name holds one of ``only``, if given)
     and compare each with its C++ .sig; how many were compared."""
     options = parse(["wndchrm", "check", *words, "x"]).options
-    tiles = load_tiles(image, options)
+    tiles = load_samples(image, options)
     stem = image.name.rsplit(".", 1)[0]
-    engine = get_engine()
+    wanted = feature_set(options)
     compared = 0
     for name, tile in zip(sample_names(options), tiles, strict=True):
         if only and not any(part in name for part in only):
             continue
-        reference = _reference(stem + name)
-        bad = _disagreements(engine.compute(tile), reference)
+        reference = _sig(stem + name)
+        assert list(reference) == list(wanted.names), "wndchrm's names, in its order"
+        bad = disagreements(wanted.compute(tile), list(wanted.names), reference)
         assert not bad, f"{len(bad)} of {len(reference)} features differ for {stem}{name}: {bad[:5]}"
         compared += 1
     return compared
@@ -113,6 +123,11 @@ def test_tiles_in_the_cpp_order_and_sizes() -> None:
                          ids=lambda words: words[0])
 def test_preprocessing_options_as_the_cpp_program(words: tuple[str, ...]) -> None:
     assert _check(FIXTURES / "crop_97x61.tif", *words) == (4 if words == ("-R",) else 1)
+
+
+def test_downsampled_and_normalised_16_bit_image_as_the_cpp_program() -> None:
+    # -d60 then -S110:30 on 16-bit data: every value of the short vector, Edge Features included.
+    assert _check(FIXTURES / "crop_120x75_u16_lzw.tif", "-d60", "-S110:30") == 1
 
 
 def test_rotated_tiles_as_the_cpp_program() -> None:

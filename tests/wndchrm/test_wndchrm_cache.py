@@ -1,4 +1,5 @@
-"""The per-image feature cache: only trusted when it matches, atomic, locked, bit-identical to CharmFeatures."""
+"""The per-image feature cache: only trusted when it matches, atomic, locked, bit-identical to CharmFeatures
+where CharmFeatures computes the values."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from services.kinds import JobContext
 from services.kinds.wndchrm import WNDCHRM
 from wndchrm.features import cache
 from wndchrm.features.engine import get_engine
+from wndchrm.features.featureset import FeatureSet, columns_of
+from wndchrm.formats.names import v5_to_42
 from wndchrm.options import parse
 
 
@@ -52,15 +55,17 @@ def _load(path: Path) -> dict[str, Any]:
 
 def test_features_are_bit_identical_to_charmfeatures(ctx: JobContext, make_image: Callable[..., Path]) -> None:
     image = make_image("img.tif", size=64)
-    _features(ctx, "img.tif")
-    _features(ctx, "-t2x2", "img.tif")
+    _features(ctx, "-l", "img.tif")
+    _features(ctx, "-l", "-t2x2", "img.tif")
     pixels = tifffile.imread(image).astype(np.float64)
     direct = _charm().get_features(pixels)
-    cached = _load(_cache_file(ctx, image))
-    assert cached["features"].shape == (1, 2895)
-    assert np.array_equal(cached["features"][0], direct)
-    assert cached["names"].tolist() == list(get_engine().names)
-    tiled = _load(_cache_file(ctx, image, "-t2x2"))["features"]
+    cached = _load(_cache_file(ctx, image, "-l"))
+    names = list(FeatureSet(long=True, colour=False).names)
+    assert cached["features"].shape == (1, 2919) and cached["names"].tolist() == names
+    # CharmFeatures' 2,895 values sit in wndchrm's vector under their 4.2 names, unchanged.
+    charm_columns = [names.index(v5_to_42(name)) for name in get_engine().names]
+    assert np.array_equal(cached["features"][0, charm_columns], direct)
+    tiled = _load(_cache_file(ctx, image, "-l", "-t2x2"))["features"][:, charm_columns]
     charm = _charm()
     # The C++ program's sample order: tile column by tile column, rows inside each column.
     quarters = [pixels[r:r + 32, c:c + 32] for c in (0, 32) for r in (0, 32)]
@@ -70,10 +75,22 @@ def test_features_are_bit_identical_to_charmfeatures(ctx: JobContext, make_image
 def test_short_set_is_a_bit_identical_subset_of_the_long_set(ctx: JobContext,
                                                              make_image: Callable[..., Path]) -> None:
     image = make_image("img.tif", size=48)
+    _features(ctx, "img.tif")  # the short set alone: no long set is computed for it
+    assert not _cache_file(ctx, image, "-l").exists()
+    short = _load(_cache_file(ctx, image))["features"]
+    assert short.shape == (1, 1059)
+    _features(ctx, "-l", "img.tif")
+    long = _load(_cache_file(ctx, image, "-l"))["features"]
+    columns = columns_of(FeatureSet(long=False, colour=False), FeatureSet(long=True, colour=False))
+    assert columns is not None and np.array_equal(long[:, columns], short)
+
+
+def test_a_long_cache_serves_short_set_jobs(ctx: JobContext, make_image: Callable[..., Path]) -> None:
+    image = make_image("img.tif", size=32)
+    _features(ctx, "-l", "img.tif")
+    assert _missing(ctx, "img.tif", "img.tif") == []
     _features(ctx, "img.tif")
-    long = _load(_cache_file(ctx, image))["features"][0]
-    short = _charm(short=True).get_features(tifffile.imread(image).astype(np.float64))
-    assert np.array_equal(long[get_engine().short_index], short)
+    assert not _cache_file(ctx, image).exists()
 
 
 @pytest.mark.parametrize("damage", ["truncate", "empty", "garbage"])
@@ -99,7 +116,7 @@ def test_cache_of_other_tiling_is_not_reused(ctx: JobContext, make_image: Callab
     tiled.write_bytes(_cache_file(ctx, image).read_bytes())
     assert _missing(ctx, "-t2", "img.tif", "img.tif") == [["wndchrm", "features", "-t2x2", "img.tif"]]
     _features(ctx, "-t2", "img.tif")
-    assert _load(tiled)["features"].shape == (4, 2895)
+    assert _load(tiled)["features"].shape == (4, 1059)
     assert str(_load(tiled)["key"]) == "t2x2-d100"
 
 
@@ -108,15 +125,16 @@ def test_cache_key_names_every_option_that_changes_the_features() -> None:
         (), ("-t2",), ("-t2x3",), ("-d50",), ("-B1,2,30,40",), ("-S100",), ("-S100:30",), ("-S100:20",), ("-R",),
         ("-c",), ("-l", "-s3", "-o", "-n5", "-f0.2", "-r0.5", "-w"),
     ]}
-    assert len(set(keys.values())) == len(keys) - 1  # the last line changes nothing per image
-    assert keys[("-l", "-s3", "-o", "-n5", "-f0.2", "-r0.5", "-w")] == keys[()] == "t1x1-d100"
+    assert len(set(keys.values())) == len(keys)
+    assert keys[("-l", "-s3", "-o", "-n5", "-f0.2", "-r0.5", "-w")] == "t1x1-d100-l" and keys[()] == "t1x1-d100"
+    assert keys[("-c",)] == "t1x1-d100-c"
     assert keys[("-S100:30",)] == "t1x1-d100-S100_30" and keys[("-R",)] == "t1x1-d100-R"
 
 
 def test_rotations_cache_four_samples_per_tile(ctx: JobContext, make_image: Callable[..., Path]) -> None:
     image = make_image("img.tif", size=32)
     _features(ctx, "-R", "img.tif")
-    assert _load(_cache_file(ctx, image, "-R"))["features"].shape == (4, 2895)
+    assert _load(_cache_file(ctx, image, "-R"))["features"].shape == (4, 1059)
 
 
 @pytest.mark.parametrize(("field", "value"), [("featurevec_version", "4.2.1"), ("format", 99),

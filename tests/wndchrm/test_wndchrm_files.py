@@ -1,7 +1,8 @@
 """wndchrm's own files both ways: .fit and .sig as the C++ wndchrm 1.60 reads and writes them.
 
 Reference files come from the C++ program (fixtures/cpp/files/README.txt gives each command); the
-images are 64x64 crops, so the few features computed here cost a second or two.
+images are 64x64 crops, computed once for the module (the maximal correlation coefficient of twelve
+transform chains takes most of that time).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from tests.wndchrm.wndchrm_helpers import run_through_kind
 from wndchrm.classifier.training_data import features_of
 from wndchrm.features.engine import get_engine
 from wndchrm.features.extract import image_features, needs_features
-from wndchrm.features.images import load_tiles
+from wndchrm.features.featureset import FeatureSet
+from wndchrm.features.images import load_samples
 from wndchrm.features.sampling import Sample
 from wndchrm.features.sigfile import old_sig_path, read_sig, sig_path
 from wndchrm.formats import names as fnames
@@ -115,24 +117,22 @@ def test_names_round_trip_and_match_the_cpp_files(tmp_path: Path) -> None:
     short_42 = read_sig(_unpacked("norm3-short.sig.xz", tmp_path)).names
     short_v5 = [v5[i] for i in engine.short_index]
     assert fnames.names_42(short_v5) == short_42 and len(short_42) == 1059
+    assert list(FeatureSet(long=True, colour=False).names) == long_42
+    assert list(FeatureSet(long=False, colour=False).names) == short_42
     columns = fnames.columns_in(long_42, v5)
     assert columns is not None and [long_42[i] for i in columns] == [fnames.v5_to_42(n) for n in v5]
 
 
 def test_cpp_fit_and_sig_values_are_the_features_computed_here(root: Path, tmp_path: Path) -> None:
-    """Read through names.py, the C++ program's values equal CharmFeatures' to the 8 digits it prints."""
-    engine = get_engine()
+    """All 2,919 values, Haralick [16] and [17] included, equal the C++ program's to the 8 digits it prints."""
     fit = read_fit(_unpacked("cpp-train-l.fit.xz", tmp_path), "cpp-train-l.fit")
     assert fit.version == (4, 2) and fit.classes == ["binuc", "norm"] and fit.paths[0] == "train/binuc/binuc1.tif"
-    columns = fnames.columns_in(fit.feature_names, engine.names)
-    assert columns is not None
-    ours = engine.compute(load_tiles(root / fit.paths[0], LONG)[0])
-    assert _close(fit.features[0, columns], ours)
+    assert fit.feature_names == list(FeatureSet(long=True, colour=False).names)
+    ours = np.concatenate([image_features(root, root / path, LONG) for path in fit.paths])
+    assert _close(fit.features, ours)
     sig = read_sig(_unpacked("norm3-l.sig.xz", tmp_path))
-    assert sig.version == (4, 2) and len(sig.values) == 2919
-    sig_columns = fnames.columns_in(sig.names, engine.names)
-    assert sig_columns is not None
-    assert _close(sig.values[sig_columns], engine.compute(load_tiles(root / "test/norm3.tif", LONG)[0]))
+    assert sig.version == (4, 2) and sig.names == fit.feature_names
+    assert _close(sig.values, image_features(root, root / "test/norm3.tif", LONG)[0])
 
 
 def test_sig_names_are_the_cpp_programs() -> None:
@@ -194,9 +194,8 @@ def test_tile_sigs_are_reused_in_the_cpp_programs_sample_order(root: Path, tmp_p
     for name in (FIXTURES / "cpp-train-t2-tiled.txt").read_text().split("'")[1::2][:4]:
         shutil.copy(_unpacked(name + ".xz", tmp_path), root / "test" / name)
     assert not needs_features(root, image, tiled)
-    engine = get_engine()
-    from_sigs = image_features(root, image, tiled)[:, engine.short_index]
-    computed = [engine.compute(tile)[engine.short_index] for tile in load_tiles(image, tiled)]
+    from_sigs = image_features(root, image, tiled)
+    computed = [FeatureSet(long=False, colour=False).compute(tile) for tile in load_samples(image, tiled)]
     assert _close(from_sigs, np.array(computed))
 
 
@@ -208,6 +207,18 @@ def test_a_truncated_or_foreign_sig_is_not_trusted(root: Path, tmp_path: Path) -
     (root / "test/norm3-l.sig").write_text(whole[:40960])  # as seen while the C++ program writes it
     assert needs_features(root, image, LONG)
     (root / "test/norm3-l.sig").write_text(whole.replace("\t4.2\n", "\t3.2\n", 1))
+    assert needs_features(root, image, LONG)
+
+
+def test_a_sig_written_here_before_the_maximal_correlation_was_computed_is_not_trusted(
+        root: Path, tmp_path: Path) -> None:
+    # This project once wrote Haralick [16] and [17] as 0 in every .sig; such a file is recomputed.
+    image = _with_cpp_sig(root, tmp_path)
+    shutil.rmtree(root / ".wndchrm-cache")
+    lines = (root / "test/norm3-l.sig").read_text().splitlines()
+    zeroed = [f"0\t{line.split(chr(9))[1]}" if re.search(r"Haralick .* \[1[67]\]$", line) else line
+              for line in lines]
+    (root / "test/norm3-l.sig").write_text("\n".join(zeroed) + "\n")
     assert needs_features(root, image, LONG)
 
 
@@ -228,8 +239,7 @@ def test_m_writes_the_sigs_wndchrm_reuses(root: Path, tmp_path: Path) -> None:
     sig = read_sig(written)
     cpp = read_fit(_unpacked("cpp-train-l.fit.xz", tmp_path), "cpp-train-l.fit")
     assert sig.version == (4, 2) and sig.names == cpp.feature_names and sig.image_path == "train/binuc/binuc1.tif"
-    kept = np.array([not fnames.is_dropped(n) for n in sig.names])
-    assert _close(sig.values[kept], cpp.features[0, kept]) and not sig.values[~kept].any()
+    assert _close(sig.values, cpp.features[0])
     for name in ("cpp-train-on-our-sigs.txt", "cpp-train-o-on-our-sigs.txt"):  # 1.60 ignores -o
         evidence = (FIXTURES / name).read_text()
         assert evidence.count("-l.sig' read in.") == 6 and "for sig calc" not in evidence
@@ -245,12 +255,10 @@ def test_a_fit_written_here_is_the_one_wndchrm_classified(root: Path, tmp_path: 
     given = read_fit(_unpacked("ours-train-l.fit.xz", tmp_path), "ours-train-l.fit")
     assert (ours.version, ours.feature_names, ours.paths) == (given.version, given.feature_names, given.paths)
     assert _close(ours.features, given.features)
-    # wndchrm classified with that file as with its own: same classes, probabilities within 0.01.
+    # wndchrm classified with that file as with its own: the same lines, digit for digit.
     theirs = _cpp_rows((FIXTURES / "cpp-classify-ours-l.txt").read_text())
     own = _cpp_rows((FIXTURES / "cpp-classify-cpp-l.txt").read_text())
-    assert theirs.keys() == own.keys() == {"test/binuc5.tif", "test/norm3.tif"}
-    for image, row in theirs.items():
-        assert row[5] == own[image][5] and abs(float(row[2]) - float(own[image][2])) < 0.01
+    assert theirs == own and theirs.keys() == {"test/binuc5.tif", "test/norm3.tif"}
     # And we classify with it as wndchrm did.
     _agrees_with_cpp(root, theirs)
 
@@ -258,8 +266,8 @@ def test_a_fit_written_here_is_the_one_wndchrm_classified(root: Path, tmp_path: 
 def _agrees_with_cpp(root: Path, theirs: dict[str, list[str]]) -> None:
     """Our classify with ours-l.fit prints wndchrm's lines: norm. factors, probabilities and classes.
 
-    The job works in wndchrm's 4.2 vector (0 for the 24 values CharmFeatures lacks, as in the file), so
-    it selects as many features as the C++ program did from the same file.
+    The job works in wndchrm's 4.2 vector, every value computed, so it selects the features the C++
+    program selected from the same file.
     """
     argv = ["wndchrm", "classify", "-l", "--out=c.tsv", "ours-l.fit", "test"]
     run_through_kind(WndchrmKind(), JobContext(root), argv)

@@ -160,6 +160,7 @@ def test_unknown_command() -> None:
 #: A word using each option the built-in engine has refused, by the spelling its REFUSED entry gives.
 REFUSED_EXAMPLES = {
     "-m": "-m", "-R": "-R", "-t#": "-t#2", "-S": "-S100", "-c": "-c", "-O": "-O", "-fN:M": "-f0.2:0.5",
+    "-c with -B, -d, -S or -R": "-cd50",
     "-v": "-vrw.txt", "-A": "-A", "-q": "-q2", "-r#": "-r#0.5", "-i#": "-i#3", "-N": "-N3", "-C": "-C",
     "-p": "-p", "-D": "-Dd.fit", "-T": "-Tt.fit",
 }
@@ -194,4 +195,5 @@ def test_defaults_and_supported_options_are_not_refused() -> None:
     support.check_supported(Options())
     support.check_supported(_options("-l", "-t2x3", "-d50", "-B0,0,10,10", "-n3", "-r0.5", "-i4", "-j2",
                                      "-f0.3", "-w", "-o", "-s1", "-P3"))
-    assert len(REFUSED_EXAMPLES) == 17
+    support.check_supported(_options("-c", "-l", "-t2x2"))
+    assert len(REFUSED_EXAMPLES) == 18

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
@@ -14,13 +13,13 @@ from depqueue import BadJob, RetryLater
 from wndchrm.classifier.experiment import Labelled
 from wndchrm.dataroot import JobContext
 from wndchrm.features import cache
-from wndchrm.features.engine import get_engine
 from wndchrm.features.extract import image_features
+from wndchrm.features.featureset import feature_set
 from wndchrm.features.sampling import samples_per_image
 from wndchrm.formats.dataset import load_dataset, relative
 from wndchrm.formats.files import is_model
 from wndchrm.formats.fitfile import UNKNOWN, FitFile, read_fit, write_fit
-from wndchrm.formats.names import columns_in, is_42, is_dropped, names_42, to_42
+from wndchrm.formats.names import columns_in, is_42, is_dropped, v42_to_v5
 from wndchrm.formats.outputs import output_path
 from wndchrm.options import Options
 
@@ -31,12 +30,11 @@ FloatArray = NDArray[np.float64]
 
 
 def features_of(ctx: JobContext, images: list[Path], opts: Options) -> list[FloatArray]:
-    """Tiles x features of each image in the feature set of ``opts`` (short unless ``-l``).
+    """Tiles x features of each image in wndchrm's vector for ``opts`` (short unless ``-l``, colour with ``-c``).
 
     Images still without trusted features are computed here, as a fallback; one that another worker is
     computing right now hands the whole job back for later.
     """
-    engine = get_engine()
     # -o (and -m with it) applies to the dependencies, not to every reread. The .sig files -o asked to
     # replace are skipped: the cache the dependencies recomputed is read instead.
     reading = replace(opts, overwrite=False, save_sigs=opts.save_sigs and not opts.overwrite)
@@ -47,60 +45,26 @@ def features_of(ctx: JobContext, images: list[Path], opts: Options) -> list[Floa
             matrix = image_features(ctx.data_root, image, reading, use_sigs=use_sigs)
         except cache.CacheBusy as exc:
             raise RetryLater(str(exc), BUSY_RETRY_DELAY) from None
-        found.append(matrix if opts.long else matrix[:, engine.short_index])
+        found.append(matrix)
     return found
 
 
 def feature_names(opts: Options) -> list[str]:
-    """The v5 names of the feature set of ``opts`` (long with ``-l``, else short)."""
-    return list(_set_names(opts.long))
-
-
-@functools.lru_cache(maxsize=2)
-def _set_names(long: bool) -> tuple[str, ...]:
-    engine = get_engine()
-    names = tuple(engine.names)
-    return names if long else tuple(names[i] for i in engine.short_index)
-
-
-@functools.lru_cache(maxsize=2)
-def _columns_42(long: bool) -> NDArray[np.intp]:
-    """For each 4.2 feature, its column in the v5 set (-1 where v5 has none): ``to_42`` applied to the
-    column numbers once, rather than its name mapping for each of thousands of images."""
-    numbered = np.arange(1, len(_set_names(long)) + 1, dtype=np.float64)[None, :]
-    return np.asarray(to_42(numbered, _set_names(long))[1][0], dtype=np.intp) - 1
+    """wndchrm's names of the vector of ``opts`` (1,059; 2,919 with ``-l``; 2,199 with ``-c``; 4,059 both)."""
+    return list(feature_set(opts).names)
 
 
 @dataclass(frozen=True)
 class Vector:
-    """The feature vector a job works in: always wndchrm's 4.2 vector (2,919 long, 1,059 short).
-
-    CharmFeatures computes 24 fewer values (v5 lacks Haralick [16] and [17] of each transform); in a job
-    they are 0, as in every ``.fit`` this project writes, and wndchrm weighs a feature with no spread 0. So
-    the Fisher weights, the selection count (``-f0.15`` keeps the 439th largest of 2,919) and the
-    probabilities are the ones the C++ program computes on the same inputs. When every input is a ``.fit``
-    (``keep_dropped``), a C++ file's real values for the 24 are kept: the job then computes exactly what
-    wndchrm computes on those files. With images among the inputs they are 0 in every input alike, since
-    images computed here have none.
-    """
+    """The feature vector a job works in: wndchrm's vector for its options (:mod:`wndchrm.features.featureset`),
+    every value computed as wndchrm 1.60 computes it."""
 
     names: list[str]
-    keep_dropped: bool
-
-    @property
-    def dropped(self) -> NDArray[np.bool_]:
-        return np.array([is_dropped(name) for name in self.names])
 
 
 def job_vector(sources: list[str], opts: Options) -> Vector:
     """The :class:`Vector` of a job reading ``sources`` (its dataset, test sets, images)."""
-    return Vector(names_42(feature_names(opts)), bool(sources) and all(is_model(s) for s in sources))
-
-
-def in_vector(matrix: FloatArray, opts: Options) -> FloatArray:
-    """A v5 matrix (CharmFeatures' features of ``opts``) in the 4.2 vector, 0 where v5 has no value."""
-    columns = _columns_42(opts.long)
-    return np.where(columns >= 0, matrix[..., columns], 0.0)
+    return Vector(feature_names(opts))
 
 
 def labelled(ctx: JobContext, source: str, opts: Options, classes: list[str] | None = None,
@@ -124,7 +88,7 @@ def labelled(ctx: JobContext, source: str, opts: Options, classes: list[str] | N
         raise BadJob(f"dataset {source!r} has classes {unknown} that the training set does not have")
     paths = [s.path for s in dataset.samples]
     labels = np.array([names.index(str(s.label)) for s in dataset.samples], dtype=np.intp)
-    features = [in_vector(m, opts) for m in features_of(ctx, paths, opts)]
+    features = features_of(ctx, paths, opts)
     return Labelled([relative(ctx, p) for p in paths], features, labels, names)
 
 
@@ -132,21 +96,18 @@ def fit_samples(ctx: JobContext, source: str, opts: Options, vector: Vector | No
     """Every image of a ``.fit`` in the job's 4.2 ``vector``; class-0 (unknown) images labelled -1.
 
     ``given`` holds each image's class label ("" for unknown). A file in v5 names (written here before
-    files were written in wndchrm's vector) gets 0 for the 24 values v5 lacks. A file of the other feature
-    set (long for a short job or the reverse) is refused, as wndchrm refuses it.
+    files were written in wndchrm's vector) gets 0 for the 24 values v5 lacks, which then weigh 0 (no
+    spread). A file of the other feature set (long for a short job or the reverse) is refused, as wndchrm
+    refuses it.
     """
     vector = vector or job_vector([source], opts)
     fit = read_fit(ctx.confine(source, must_exist=True), source)
-    v5 = feature_names(opts)
     if is_42(fit.feature_names):
         if fit.feature_names != vector.names:
             _other_set(source, opts, len(fit.feature_names), len(vector.names))
-        features = fit.features if vector.keep_dropped else np.where(vector.dropped, 0.0, fit.features)
+        features = fit.features
     else:
-        columns = columns_in(fit.feature_names, v5)
-        if columns is None or len(fit.feature_names) != len(v5):
-            _other_set(source, opts, len(fit.feature_names), len(v5))
-        features = in_vector(fit.features[:, columns], opts)
+        features = _from_v5(fit, vector, source, opts)
     rows = _rows_per_image(fit, source)
     samples = samples_per_image(opts)
     if any(len(r) != samples for r in rows):
@@ -156,6 +117,18 @@ def fit_samples(ctx: JobContext, source: str, opts: Options, vector: Vector | No
     matrices = [features[np.array(r, dtype=np.intp)] for r in rows]
     given = tuple(fit.classes[c] if c >= 0 else "" for c in labels.tolist())
     return Labelled([fit.paths[r[0]] for r in rows], matrices, labels, fit.classes, given=given)
+
+
+def _from_v5(fit: FitFile, vector: Vector, source: str, opts: Options) -> FloatArray:
+    """An old v5-named ``.fit``'s values in the job's vector, 0 for the maximal correlation values it lacks."""
+    kept = [i for i, name in enumerate(vector.names) if not is_dropped(name)]
+    v5 = [str(v42_to_v5(vector.names[i])) for i in kept]
+    columns = columns_in(fit.feature_names, v5)
+    if columns is None or len(fit.feature_names) != len(v5):
+        _other_set(source, opts, len(fit.feature_names), len(vector.names))
+    features = np.zeros((len(fit.paths), len(vector.names)))
+    features[:, kept] = fit.features[:, columns]
+    return features
 
 
 def _other_set(source: str, opts: Options, found: int, expected: int) -> NoReturn:

@@ -19,7 +19,6 @@ from wndchrm.classifier.training_data import (
     Vector,
     features_of,
     fit_samples,
-    in_vector,
     job_vector,
     labelled,
     save_loaded_fits,
@@ -193,7 +192,7 @@ def _test_set(ctx: JobContext, sources: list[str], data: Labelled, opts: Options
             continue
         samples = load_dataset(ctx, source).samples
         paths += [relative(ctx, s.path) for s in samples]
-        features += [in_vector(m, opts) for m in features_of(ctx, [s.path for s in samples], opts)]
+        features += features_of(ctx, [s.path for s in samples], opts)
         given += [s.label or "" for s in samples]
     labels = np.array([data.classes.index(g) if g in data.classes else -1 for g in given], dtype=np.intp)
     return Labelled(paths, features, labels, data.classes, given=tuple(given))

@@ -15,8 +15,9 @@ from wndchrm.options import Options
 #: (is the option in use, the option's spelling, why the built-in engine refuses it).
 #: An entry leaves this table when the engine learns the option.
 REFUSED: list[tuple[Callable[[Options], bool], str, str]] = [
-    (lambda o: o.color, "-c", "CharmFeatures computes grey-level features only: its get_features takes "
-     "no colour plane, so the colour set cannot be computed"),
+    (lambda o: o.color and (o.block is not None or 0 < o.downsample < 100 or bool(o.normalize_mean)
+                            or o.rotations), "-c with -B, -d, -S or -R",
+     "the colour planes under these are not yet computed as wndchrm 1.60 computes them"),
     (lambda o: o.mrmr is not None, "-fN:M", "wndchrm's mRMR is a separate program (./mrmr) it runs on a "
      "CSV of the features; the built-in engine has no mRMR"),
 ]

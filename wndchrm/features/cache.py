@@ -1,11 +1,12 @@
 """Per-image feature cache: one ``.npz`` per image and sampling, written atomically, trusted when checked.
 
 Layout: ``<data root>/.wndchrm-cache/<image path relative to the root>.<key>.npz``, where the key names
-everything that changes the values (``t<cols>x<rows>-d<percent>[-B<x>_<y>_<w>_<h>][-S<mean>[_<std>]][-R][-c]``).
+everything that changes the values (``t<cols>x<rows>-d<percent>[-B<x>_<y>_<w>_<h>][-S<mean>[_<std>]][-R][-c][-l]``).
 A folder of its own, rather than files beside the images, keeps dataset folders (whose subfolders are classes) clean and
 lets a read-only image tree be analysed. The file stores the format version, CharmFeatures' feature-vector
-version, the key, the image's size and mtime, the feature count and names and the tiles x features
-matrix; a file that disagrees on any of these, or cannot be read, is recomputed, never trusted.
+version, the key, the image's size and mtime, the feature count and names (wndchrm's vector for the
+options, :mod:`wndchrm.features.featureset`) and the tiles x features matrix; a file that disagrees on
+any of these, or cannot be read, is recomputed, never trusted.
 
 Two workers never compute one image at once: the computer holds ``fcntl.flock`` on ``<cache>.lock``
 without blocking. The kernel drops the lock when its process dies, so a crashed worker leaves no stale
@@ -28,7 +29,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from wndchrm.features.engine import Engine
+from wndchrm.features.engine import get_engine
+from wndchrm.features.featureset import FeatureSet
 from wndchrm.features.sampling import samples_per_image
 from wndchrm.formats.outputs import full_disk_retries_later
 from wndchrm.options import Options
@@ -37,8 +39,10 @@ log = logging.getLogger(__name__)
 
 CACHE_DIR = ".wndchrm-cache"
 #: Bumped whenever the layout of the file or the preprocessing changes meaning (2: images are handed to
-#: CharmFeatures the right way round, RGB and 16-bit read and -d resampled as the C++ program does).
-FORMAT_VERSION = 2
+#: CharmFeatures the right way round, RGB and 16-bit read and -d resampled as the C++ program does;
+#: 3: wndchrm's own vector, Haralick [16] and [17] computed where format 2 held CharmFeatures' v5
+#: vector without them, and a short-set cache of its own).
+FORMAT_VERSION = 3
 
 _LOAD_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error, TypeError)
 
@@ -52,7 +56,7 @@ class CacheWriteFailed(Exception):
 
 
 def cache_key(options: Options) -> str:
-    """Names every option that changes what is computed per image (-t, -d, -B, -S, -R, -c).
+    """Names every option that changes what is computed per image (-t, -d, -B, -S, -R, -c, -l).
 
     -S is keyed by the integers the C++ program reads (``-S100.7`` and ``-S100`` compute the same).
     """
@@ -68,6 +72,8 @@ def cache_key(options: Options) -> str:
         key += "-R"
     if options.color:
         key += "-c"
+    if options.long:
+        key += "-l"
     return key
 
 
@@ -82,13 +88,13 @@ def _fingerprint(image: Path) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
-def load(path: Path, image: Path, options: Options, engine: Engine) -> NDArray[np.float64] | None:
+def load(path: Path, image: Path, options: Options, features_set: FeatureSet) -> NDArray[np.float64] | None:
     """The cached tiles x features matrix, or None if the file is missing or not to be trusted."""
     if not path.is_file():
         return None
     try:
         with np.load(path, allow_pickle=False) as npz:
-            problem = _problem(npz, image, options, engine)
+            problem = _problem(npz, image, options, features_set)
             features = None if problem else np.array(npz["features"], dtype=np.float64)
     except _LOAD_ERRORS as exc:
         problem = f"unreadable ({type(exc).__name__}: {exc})"
@@ -98,39 +104,40 @@ def load(path: Path, image: Path, options: Options, engine: Engine) -> NDArray[n
     return features
 
 
-def _problem(npz: np.lib.npyio.NpzFile, image: Path, options: Options, engine: Engine) -> str:
+def _problem(npz: np.lib.npyio.NpzFile, image: Path, options: Options, features_set: FeatureSet) -> str:
     if int(npz["format"]) != FORMAT_VERSION:
         return f"format {int(npz['format'])}, not {FORMAT_VERSION}"
-    if str(npz["featurevec_version"]) != engine.version:
-        return f"CharmFeatures version {npz['featurevec_version']}, not {engine.version}"
+    version = get_engine().version
+    if str(npz["featurevec_version"]) != version:
+        return f"CharmFeatures version {npz['featurevec_version']}, not {version}"
     if str(npz["key"]) != cache_key(options):
         return f"for sampling {npz['key']}, not {cache_key(options)}"
     if (int(npz["image_size"]), int(npz["image_mtime_ns"])) != _fingerprint(image):
         return "older than its image"
-    if int(npz["n_features"]) != engine.count:
-        return f"for {int(npz['n_features'])} features, not {engine.count}"
+    if int(npz["n_features"]) != features_set.count:
+        return f"for {int(npz['n_features'])} features, not {features_set.count}"
     names = npz["names"]
-    if names.shape != (engine.count,) or names.tolist() != list(engine.names):
+    if names.shape != (features_set.count,) or names.tolist() != list(features_set.names):
         return f"for {names.shape[0] if names.ndim else 0} other feature names"
     shape = npz["features"].shape
-    expected = (samples_per_image(options), engine.count)
+    expected = (samples_per_image(options), features_set.count)
     if shape != expected:
         return f"of shape {shape}, not {expected}"
     return ""
 
 
-def write(path: Path, image: Path, options: Options, engine: Engine, features: NDArray[np.float64]) -> None:
+def write(path: Path, image: Path, options: Options, features_set: FeatureSet, features: NDArray[np.float64]) -> None:
     """Write atomically (temp file in the same folder, fsync, rename), then read it back to verify.
 
     A full disk is RetryLater naming the file (outputs.full_disk_retries_later)."""
     with full_disk_retries_later(path):
-        _write(path, image, options, engine, features)
-    reread = load(path, image, options, engine)
+        _write(path, image, options, features_set, features)
+    reread = load(path, image, options, features_set)
     if reread is None or not np.array_equal(reread, features, equal_nan=True):
         raise CacheWriteFailed(f"feature cache {path} did not read back as written")
 
 
-def _write(path: Path, image: Path, options: Options, engine: Engine, features: NDArray[np.float64]) -> None:
+def _write(path: Path, image: Path, options: Options, features_set: FeatureSet, features: NDArray[np.float64]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     size, mtime_ns = _fingerprint(image)
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -139,12 +146,12 @@ def _write(path: Path, image: Path, options: Options, engine: Engine, features: 
             np.savez_compressed(
                 stream,
                 format=np.int64(FORMAT_VERSION),
-                featurevec_version=np.str_(engine.version),
+                featurevec_version=np.str_(get_engine().version),
                 key=np.str_(cache_key(options)),
                 image_size=np.int64(size),
                 image_mtime_ns=np.int64(mtime_ns),
-                n_features=np.int64(engine.count),
-                names=np.array(engine.names),
+                n_features=np.int64(features_set.count),
+                names=np.array(features_set.names),
                 features=np.asarray(features, dtype=np.float64),
             )
             stream.flush()

@@ -164,15 +164,22 @@ def colour_feature_names() -> list[str]:
     return names
 
 
-def colour_features(hsv: HSV, grey: NDArray[np.float64], as_built: bool = True) -> NDArray[np.float64]:
+def colour_features(hsv: HSV, grey: NDArray[np.float64], as_built: bool = True,
+                    colour_transform: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
     """The 1,140 colour features of one image or tile (its HSV planes and its grey image, as the grey
     features see it), in :func:`colour_feature_names` order.
 
     ``as_built`` (the default) reproduces wndchrm 1.60: the "Color Transform" values are the grey
     image's and the classifier has its NaN light fucia; otherwise both are as their code reads.
+    ``colour_transform``: the 280 "Color Transform" values when the caller has them already (as built,
+    the grey image's own values of the same names), so they are not computed twice.
     """
     colours = find_colour(hsv, as_built)
     images = {"colour": grey if as_built else colour_transform_image(colours), "hue": hue_image(hsv)}
     parts = [colour_histogram(colours)]
-    parts += [algorithm_set(images[source], chain) for _, source, chain in COLOUR_IMAGES]
+    for _, source, chain in COLOUR_IMAGES:
+        if source == "colour" and as_built and colour_transform is not None:
+            parts.append(np.asarray(colour_transform, dtype=np.float64))
+        else:
+            parts.append(algorithm_set(images[source], chain))
     return np.concatenate(parts)

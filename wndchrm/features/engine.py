@@ -5,9 +5,9 @@ worker already is one process per core, so forking inside it would oversubscribe
 children behind if the worker is killed; it is switched off. Importing CharmFeatures prints a line to
 stdout, which would corrupt ``check``'s one-path-a-line output, so the import is captured.
 
-The long set (2,895 features) is always computed and cached; the short set (1,047) is the subset of it
-with the same names (checked when the engine loads; equal bit for bit, see the tests), so one cache
-serves both.
+The long set has 2,895 features, the short set 1,047: the subset of the long one with the same names
+(checked when the engine loads; computed alone, equal bit for bit to the long set's values, see the
+tests), so a long cache also serves short-set jobs while a short-set job computes only its own set.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ _ENGINE: Engine | None = None
 
 @dataclass(frozen=True)
 class Engine:
-    """A loaded long-feature CharmFeatures instance and what identifies its output."""
+    """Loaded long- and short-set CharmFeatures instances and what identifies their output."""
 
     charm: Any
+    short_charm: Any
     #: CharmFeatures' feature-vector version (major.type.numerical), e.g. "5.2.2".
     version: str
     names: tuple[str, ...]
@@ -41,13 +42,14 @@ class Engine:
     def count(self) -> int:
         return len(self.names)
 
-    def compute(self, tile: NDArray[np.float64]) -> NDArray[np.float64]:
-        """The long feature vector of one 2-D tile (rows x columns)."""
+    def compute(self, tile: NDArray[np.float64], long: bool = True) -> NDArray[np.float64]:
+        """The long (or, ``long=False``, the short) v5 feature vector of one 2-D tile (rows x columns)."""
         pixels = np.ascontiguousarray(tile, dtype=np.float64)
         # CharmFeatures 1.3 reads ``width, height = ndarray.shape`` and maps the buffer as ``height`` rows
         # of ``width``: handing it the row-major buffer shaped (columns, rows) gives libcharm the image
         # as it is. A plain (rows, columns) array would be read transposed-and-rewrapped (tested).
-        vector = self.charm.get_features(pixels.reshape(pixels.shape[1], pixels.shape[0]))
+        charm = self.charm if long else self.short_charm
+        vector = charm.get_features(pixels.reshape(pixels.shape[1], pixels.shape[0]))
         return np.asarray(vector, dtype=np.float64)
 
 
@@ -69,7 +71,7 @@ def _load() -> Engine:
     if missing:
         raise RuntimeError(f"CharmFeatures' short set is not a subset of the long set: {missing[:3]}")
     short_index = np.array([position[n] for n in short.feature_names], dtype=np.intp)
-    return Engine(charm, str(charm.featurevec_version), names, short_index)
+    return Engine(charm, short, str(charm.featurevec_version), names, short_index)
 
 
 def get_engine() -> Engine:

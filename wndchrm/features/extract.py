@@ -4,52 +4,71 @@ Order of trust, as the C++ wndchrm reuses its files: the image's ``.sig`` files 
 options; see :mod:`sigfile`), then this project's ``.npz`` cache, then computing. ``-o`` skips both and
 recomputes; ``-m`` writes ``.sig`` files beside the image, as the C++ program does.
 
-A short-set (no ``-l``) ``.sig`` holds only the short features: the long-width matrix returned then
-has NaN in every column outside the short set, which callers never read for a short-set job.
+Every matrix is samples x wndchrm's vector for the options (:mod:`featureset`: 1,059 values, 2,919 with
+``-l``, 2,199 with ``-c``, 4,059 with both). Only that set is computed; a job also takes its values
+from the image's cache of a larger set if there is one (the short set is a subset of the long one, the
+grey set of the colour one, equal bit for bit).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from depqueue import BadJob
 from wndchrm.features import cache, sigfile
-from wndchrm.features.engine import Engine, get_engine
-from wndchrm.features.images import load_tiles
+from wndchrm.features.featureset import columns_of, feature_set
+from wndchrm.features.haralick import TooFewTones
+from wndchrm.features.images import load_samples
+from wndchrm.formats.cpp_names import sample_names
 from wndchrm.options import Options
 
 log = logging.getLogger(__name__)
 
 
-def set_columns(engine: Engine, options: Options) -> NDArray[np.intp]:
-    """Columns of the long vector in the feature set of ``options`` (all with ``-l``, else the short ones)."""
-    return np.arange(engine.count, dtype=np.intp) if options.long else engine.short_index
-
-
 def sig_features(image: Path, options: Options) -> NDArray[np.float64] | None:
-    """Long-width features of ``image`` from usable ``.sig`` files beside it, or None (always with ``-o``)."""
+    """The image's features from usable ``.sig`` files beside it, or None (always with ``-o``)."""
     if options.overwrite:
         return None
-    engine = get_engine()
-    columns = set_columns(engine, options)
-    found = sigfile.read_image_sigs(image, options, [engine.names[i] for i in columns])
-    if found is None:
-        return None
-    matrix = np.full((len(found), engine.count), np.nan)
-    matrix[:, columns] = found
-    return matrix
+    return sigfile.read_image_sigs(image, options, feature_set(options).names)
+
+
+def _from_cache(root: Path, image: Path, options: Options) -> NDArray[np.float64] | None:
+    """The image's cache for ``options``, or its values from the cache of a larger set (long for a short
+    set, colour for a grey one), since a smaller set's values are the larger set's of the same names."""
+    wanted = feature_set(options)
+    found = cache.load(cache.cache_path(root, image, options), image, options, wanted)
+    if found is not None:
+        return found
+    for larger in _larger_sets(options):
+        path = cache.cache_path(root, image, larger)
+        if not path.is_file():
+            continue
+        columns = columns_of(wanted, feature_set(larger))
+        found = cache.load(path, image, larger, feature_set(larger))
+        if found is not None and columns is not None:
+            return found[:, columns]
+    return None
+
+
+def _larger_sets(options: Options) -> list[Options]:
+    """The options of every vector holding the vector of ``options`` (``-l`` and ``-c`` added)."""
+    sets = {(options.long or long, options.color or colour) for long in (False, True) for colour in (False, True)}
+    sets.discard((options.long, options.color))
+    return [replace(options, long=long, color=colour) for long, colour in sorted(sets)]
 
 
 def cached_features(root: Path, image: Path, options: Options) -> NDArray[np.float64] | None:
-    """The image's trusted long features (tiles x 2,895) from its ``.sig`` files or cache, or None."""
+    """The image's trusted features (samples x the options' vector) from its ``.sig`` files or cache, or None."""
     from_sigs = sig_features(image, options)
     if from_sigs is not None:
         return from_sigs
-    return cache.load(cache.cache_path(root, image, options), image, options, get_engine())
+    return _from_cache(root, image, options)
 
 
 def needs_features(root: Path, image: Path, options: Options) -> bool:
@@ -58,13 +77,13 @@ def needs_features(root: Path, image: Path, options: Options) -> bool:
 
 
 def image_features(root: Path, image: Path, options: Options, use_sigs: bool = True) -> NDArray[np.float64]:
-    """Long features of every tile of ``image``; computes and caches them if needed.
+    """Features of every sample of ``image``; computes and caches them if needed.
 
     Raises cache.CacheBusy if another process is computing this image now, and BadJob if the image
-    cannot be read or tiled. With ``options.overwrite`` a valid cache is recomputed anyway. With
-    ``options.save_sigs`` the image's ``.sig`` files are written unless usable ones exist.
-    ``use_sigs=False`` skips existing ``.sig`` files (a ``-o`` job's parent, reading what its
-    dependencies recomputed).
+    cannot be read, tiled or computed (wndchrm 1.60 aborts on fewer than three grey tones). With
+    ``options.overwrite`` a valid cache is recomputed anyway. With ``options.save_sigs`` the image's
+    ``.sig`` files are written unless usable ones exist. ``use_sigs=False`` skips existing ``.sig``
+    files (a ``-o`` job's parent, reading what its dependencies recomputed).
     """
     from_sigs = sig_features(image, options) if use_sigs else None
     if from_sigs is not None:
@@ -76,34 +95,43 @@ def image_features(root: Path, image: Path, options: Options, use_sigs: bool = T
 
 
 def _computed_or_cached(root: Path, image: Path, options: Options) -> NDArray[np.float64]:
-    engine = get_engine()
     path = cache.cache_path(root, image, options)
     if not options.overwrite:
-        found = cache.load(path, image, options, engine)
+        found = _from_cache(root, image, options)
         if found is not None:
             return found
     with cache.computing(path):
         # Another worker may have finished this image between our look and our lock.
         if not options.overwrite:
-            found = cache.load(path, image, options, engine)
+            found = _from_cache(root, image, options)
             if found is not None:
                 return found
         cache.remove_orphans(path)
         started = time.monotonic()
-        tiles = load_tiles(image, options)
-        features = np.stack([engine.compute(tile) for tile in tiles])
-        cache.write(path, image, options, engine, features)
-        log.info("features of %s: %d tile(s) in %.2fs", image, len(tiles), time.monotonic() - started)
+        features = compute_samples(image, options)
+        cache.write(path, image, options, feature_set(options), features)
+        log.info("features of %s: %d tile(s) in %.2fs", image, len(features), time.monotonic() - started)
         return features
 
 
+def compute_samples(image: Path, options: Options) -> NDArray[np.float64]:
+    """Compute every sample's vector; BadJob naming the image and sample where wndchrm 1.60 would abort."""
+    wanted = feature_set(options)
+    rows = []
+    for name, tile in zip(sample_names(options), load_samples(image, options), strict=True):
+        try:
+            rows.append(wanted.compute(tile))
+        except TooFewTones as exc:
+            sample = f" (sample {name})" if options.tiles > 1 or options.rotations else ""
+            raise BadJob(f"image {image.name!r}{sample} cannot be computed as wndchrm 1.60 computes it, "
+                         f"which aborts on it: {exc}") from None
+    return np.stack(rows)
+
+
 def _save_sigs(root: Path, image: Path, options: Options, features: NDArray[np.float64]) -> None:
-    engine = get_engine()
-    columns = set_columns(engine, options)
-    names = [engine.names[i] for i in columns]
     label = image.relative_to(root.resolve()).as_posix()
     try:
-        sigfile.write_image_sigs(image, options, features[:, columns], names, label)
+        sigfile.write_image_sigs(image, options, features, feature_set(options).names, label)
     except OSError as exc:
         # A read-only image folder must not fail the job: the features themselves are fine.
         log.warning("cannot write the .sig files of %s (-m): %s", image, exc)

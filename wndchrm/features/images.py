@@ -7,6 +7,8 @@
 - Any compression tifffile reads (with imagecodecs: LZW, Deflate, PackBits, ...), strips or tiles.
 - A multi-page TIFF gives its first page (the C++ program refuses such a file; see the README).
 - Binary ``.ppm`` files too (:mod:`wndchrm.formats.ppm`).
+- Under ``-c`` an RGB image also gives its HSV planes (:mod:`wndchrm.features.colour`), cut into the
+  same tiles; a grey image, on which wndchrm 1.60 aborts under ``-c``, is a BadJob naming it.
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ import tifffile
 from numpy.typing import NDArray
 
 from depqueue import BadJob
-from wndchrm.features.sampling import MIN_TILE_SIDE, cut_samples
+from wndchrm.features.colour import rgb_bytes, rgb_to_hsv
+from wndchrm.features.featureset import Tile
+from wndchrm.features.sampling import MIN_TILE_SIDE, cut_samples, samples, tile_box
 from wndchrm.formats.files import IMAGE_SUFFIXES, PPM_SUFFIXES, is_image
 from wndchrm.formats.ppm import read_ppm
 from wndchrm.options import Options
 
-__all__ = ["IMAGE_SUFFIXES", "MIN_TILE_SIDE", "RGB_WEIGHTS", "Picture", "is_image", "load_tiles", "read_image"]
+__all__ = ["IMAGE_SUFFIXES", "MIN_TILE_SIDE", "RGB_WEIGHTS", "Picture", "is_image", "load_samples", "load_tiles",
+           "read_image"]
 
 #: The C++ program's RGB2GRAY weights (cmatrix.h).
 RGB_WEIGHTS = (0.2989, 0.5870, 0.1140)
@@ -36,10 +41,12 @@ _READ_ERRORS = (ValueError, OSError, EOFError, struct.error, KeyError, IndexErro
 
 @dataclass(frozen=True)
 class Picture:
-    """A read image: grey pixels (rows x cols, float64) and the file's bits per sample (8 or 16)."""
+    """A read image: grey pixels (rows x cols, float64), the file's bits per sample (8 or 16) and, for an
+    RGB image, its bytes as ``LoadTIFF`` keeps them for the colour features (rows x cols x 3)."""
 
     pixels: NDArray[np.float64]
     bits: int
+    rgb: NDArray[np.uint8] | None = None
 
 
 def _rgb_to_grey(rgb: NDArray[np.float64], bits: int) -> NDArray[np.float64]:
@@ -87,10 +94,27 @@ def read_image(path: Path) -> Picture:
     grey = _rgb_to_grey(pixels, bits) if spp == 3 else pixels
     if grey.ndim != 2 or min(grey.shape) < 1:
         raise BadJob(f"image {path.name!r} has unusable shape {pixels.shape} ({path})")
-    return Picture(np.ascontiguousarray(grey), bits)
+    rgb = rgb_bytes(pixels, bits) if spp == 3 else None
+    return Picture(np.ascontiguousarray(grey), bits, rgb)
 
 
 def load_tiles(path: Path, options: Options) -> list[NDArray[np.float64]]:
     """Read one image and cut its samples (rotations x tiles) in the C++ program's order."""
     picture = read_image(path)
     return cut_samples(picture.pixels, options, picture.bits, path.name)
+
+
+def load_samples(path: Path, options: Options) -> list[Tile]:
+    """Read one image and cut its samples, with their HSV planes under ``-c`` (``options.color``)."""
+    picture = read_image(path)
+    grey = cut_samples(picture.pixels, options, picture.bits, path.name)
+    if not options.color:
+        return [Tile(tile) for tile in grey]
+    if picture.rgb is None:
+        raise BadJob(f"image {path.name!r} is grey: -c needs RGB images (wndchrm 1.60 aborts on a grey one "
+                     "under -c, an Eigen assertion on its missing colour plane)")
+    if options.block is not None or 0 < options.downsample < 100 or options.normalize_mean or options.rotations:
+        raise BadJob("-c with -B, -d, -S or -R is not computed by the built-in engine")
+    hsv = rgb_to_hsv(picture.rgb)
+    boxes = [tile_box(picture.pixels.shape, options, sample, path.name) for sample in samples(options)]
+    return [Tile(tile, hsv.crop(*box)) for tile, box in zip(grey, boxes, strict=True)]

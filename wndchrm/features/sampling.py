@@ -170,9 +170,14 @@ def rotate(image: NDArray[np.float64], quarter_turns: int) -> NDArray[np.float64
 
 
 def _tile(image: NDArray[np.float64], options: Options, sample: Sample, name: str) -> NDArray[np.float64]:
-    rows, cols = image.shape
+    return image[tile_box(image.shape[:2], options, sample, name)]
+
+
+def tile_box(shape: tuple[int, ...], options: Options, sample: Sample, name: str) -> tuple[slice, slice]:
+    """The rows and columns of one sample's tile in its (rotated) image of ``shape`` (rows, columns)."""
+    rows, cols = shape
     if options.tiles == 1:
-        return image
+        return slice(0, rows), slice(0, cols)
     if sample.rotation % 2:
         # The C++ program sizes tiles of a quarter-turned image from the other axis; where that runs
         # past the image it reuses the previous tile's pixels, which no one can want.
@@ -186,7 +191,7 @@ def _tile(image: NDArray[np.float64], options: Options, sample: Sample, name: st
         raise BadJob(f"image {name!r} ({cols}x{rows} after -B/-d) is too small for "
                      f"{options.tile_cols}x{options.tile_rows} tiles of at least {MIN_TILE_SIDE} pixels")
     top, left = sample.row * tile_h, sample.column * tile_w
-    return image[top : top + tile_h, left : left + tile_w]
+    return slice(top, top + tile_h), slice(left, left + tile_w)
 
 
 def cut_samples(image: NDArray[np.float64], options: Options, bits: int, name: str) -> list[NDArray[np.float64]]:

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from wndchrm.features.sampling import Sample, sample_name, samples
-from wndchrm.formats.names import columns_in, names_42, to_42
+from wndchrm.formats.names import is_dropped
 from wndchrm.formats.outputs import full_disk_retries_later
 from wndchrm.options import Options
 
@@ -143,26 +143,26 @@ def write_sig(path: Path, sig: SigFile) -> None:
             raise
 
 
-def read_image_sigs(image: Path, options: Options, wanted_v5: Sequence[str]) -> NDArray[np.float64] | None:
-    """Samples x ``wanted_v5`` features of ``image`` from its ``.sig`` files, or None.
+def read_image_sigs(image: Path, options: Options, wanted: Sequence[str]) -> NDArray[np.float64] | None:
+    """Samples x ``wanted`` features (wndchrm's vector for ``options``) of ``image`` from its ``.sig``
+    files, or None.
 
     None unless every sample has a usable file: the name the options give (or, with ``-O``, the
     old-style name), the C++ program's version and type for these options, and every wanted feature.
     """
     rows = []
     for sample in samples(options):
-        row = _usable(sig_path(image, options, sample), options, wanted_v5, old_style=False)
+        row = _usable(sig_path(image, options, sample), options, wanted, old_style=False)
         if row is None and options.skip_sig_check:
-            row = _usable(old_sig_path(image, sample), options, wanted_v5, old_style=True)
+            row = _usable(old_sig_path(image, sample), options, wanted, old_style=True)
         if row is None:
             return None
         rows.append(row)
     return np.stack(rows)
 
 
-def _usable(path: Path, options: Options, wanted_v5: Sequence[str],
-            old_style: bool) -> NDArray[np.float64] | None:
-    """The file's values of ``wanted_v5``, or None (logged) if it is not to be used."""
+def _usable(path: Path, options: Options, wanted: Sequence[str], old_style: bool) -> NDArray[np.float64] | None:
+    """The file's values of ``wanted``, or None (logged) if it is not to be used."""
     if not path.is_file():
         return None
     try:
@@ -174,36 +174,51 @@ def _usable(path: Path, options: Options, wanted_v5: Sequence[str],
         log.info("%s is not used: feature vector %d.%d, not %d.%d", path, *sig.version,
                  VERSION_MAJOR, feature_type(options))
         return None
-    columns = _columns(tuple(sig.names), tuple(wanted_v5))
+    columns = _columns(tuple(sig.names), tuple(wanted))
     if columns is None:
         log.info("%s is not used: it does not hold the feature set of these options", path)
         return None
-    return sig.values[columns]
+    values = sig.values[columns]
+    mcc = _mcc_columns(tuple(wanted))
+    if len(mcc) and not values[mcc].any():
+        log.info("%s is not used: its Haralick [16] and [17] are all 0 (written by wndchrm-queue before it "
+                 "computed them)", path)
+        return None
+    return values
 
 
 @functools.lru_cache(maxsize=8)
-def _columns(names: tuple[str, ...], wanted_v5: tuple[str, ...]) -> NDArray[np.intp] | None:
-    """Where a file named ``names`` holds ``wanted_v5``; None unless it is exactly their 4.2 set.
+def _columns(names: tuple[str, ...], wanted: tuple[str, ...]) -> NDArray[np.intp] | None:
+    """Where a file named ``names`` holds ``wanted``; None unless it holds exactly that set.
 
     Cached: every .sig of a dataset has the same names, and mapping them costs more than parsing.
     """
-    expected = names_42(wanted_v5)
     # A file without names (old wndchrm) is read in the C++ program's order if its length fits.
-    unnamed = not any(names) and len(names) == len(expected)
-    found = expected if unnamed else list(names)
-    columns = columns_in(found, wanted_v5)
-    return columns if columns is not None and len(found) == len(expected) else None
+    if not any(names) and len(names) == len(wanted):
+        return np.arange(len(wanted), dtype=np.intp)
+    if len(names) != len(wanted):
+        return None
+    position = {name: i for i, name in enumerate(names)}
+    try:
+        return np.array([position[name] for name in wanted], dtype=np.intp)
+    except KeyError:
+        return None
 
 
-def write_image_sigs(image: Path, options: Options, features: NDArray[np.float64], v5_names: Sequence[str],
+@functools.lru_cache(maxsize=8)
+def _mcc_columns(wanted: tuple[str, ...]) -> NDArray[np.intp]:
+    """Columns of the grey Haralick [16] and [17] (never all 0 in a file the C++ program wrote)."""
+    return np.array([i for i, name in enumerate(wanted) if is_dropped(name) and "Color" not in name
+                     and "Hue" not in name], dtype=np.intp)
+
+
+def write_image_sigs(image: Path, options: Options, features: NDArray[np.float64], names: Sequence[str],
                      image_label: str) -> None:
     """Write one ``.sig`` per sample, as the C++ program would name and fill it.
 
-    ``features`` is samples x ``v5_names``. The 4.2 features v5 does not compute (Haralick [16] and
-    [17]) are written as 0; the class is written as 0 (unknown), which the C++ program replaces with the
-    class of the dataset it reads the file for.
+    ``features`` is samples x ``names`` (wndchrm's vector for ``options``). The class is written as 0
+    (unknown), which the C++ program replaces with the class of the dataset it reads the file for.
     """
-    names, rows = to_42(features, v5_names)
-    for sample, values in zip(samples(options), rows, strict=True):
-        sig = SigFile("0", (VERSION_MAJOR, feature_type(options)), image_label, values, names)
+    for sample, values in zip(samples(options), features, strict=True):
+        sig = SigFile("0", (VERSION_MAJOR, feature_type(options)), image_label, values, list(names))
         write_sig(sig_path(image, options, sample), sig)

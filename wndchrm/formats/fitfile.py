@@ -36,9 +36,10 @@ from wndchrm.formats.outputs import write_atomic
 
 #: The C++ reader's fgets buffer: a longer sample line is misread by wndchrm.
 CPP_LINE_LIMIT = 50_000
-#: The feature vector version wndchrm 1.60 computes, and its type by feature count (long, short).
+#: The feature vector version wndchrm 1.60 computes, and its type by feature count (short, long, short
+#: colour, long colour).
 CPP_VERSION = 4
-CPP_TYPES = {2919: 2, 1059: 1}
+CPP_TYPES = {1059: 1, 2919: 2, 2199: 3, 4059: 4}
 #: Label index of a sample of class 0 ("unknown") in :attr:`FitFile.labels`.
 UNKNOWN = -1
 
