@@ -12,7 +12,7 @@ range over the four directions of Haralick's feature 14). This follows ``haralic
   (a matrix of zeros if there is no such pair); tone 0 never counts;
 - ``Q(i, j) = sum_k P(i, k) P(j, k) / (px(i) py(k) + 1e-13)`` with ``px``, ``py`` P's row and column sums;
 - feature 14 is ``sqrt`` of the real part of the eigenvalue at index 2 in Eigen's (unsorted) order,
-  0 if that eigenvalue is complex, NaN if it is negative (see :mod:`wndchrm.features.real_schur`).
+  0 if that eigenvalue is complex, NaN if it is negative (see :mod:`wndchrm.features.eigen`).
 
 wndchrm writes the mean over the four directions as [16] and their range (max - min) as [17]; a NaN
 direction makes the mean NaN and is skipped by the range (C comparisons with NaN are false), and the
@@ -22,13 +22,12 @@ range of four NaNs is ``-INF - INF`` with wndchrm's ``INF`` of 10E200, -2e201.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-from wndchrm.features.eigen_sums import redux, sequential
-from wndchrm.features.real_schur import eigenvalues, eigenvalues_many
+from wndchrm.features.eigen import eigenvalues, q_sums
+from wndchrm.features.eigen.sums import redux, sequential
 
 #: Pixel offsets (rows, columns) of the neighbour ``CoOcMat_Angle_<angle>`` pairs a pixel with.
 DIRECTIONS = {0: (0, 1), 45: (1, -1), 90: (1, 0), 135: (1, 1)}
@@ -90,40 +89,7 @@ def q_matrix(p: NDArray[np.float64]) -> NDArray[np.float64]:
             px[rows] = redux(p[rows], parity)
     py = sequential(p.T)
     denominators = px[:, None] * py[None, :] + Q_EPSILON
-    if size < 4:
-        return np.array([redux((p[i] * p) / denominators[i]) for i in range(size)])
-    return _redux_of_products(p, denominators)
-
-
-def _redux_of_products(p: NDArray[np.float64], denominators: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``redux`` of every Q entry's terms, skipping the zero ones.
-
-    The terms are never negative, so a zero term changes no partial sum and the sums of the four
-    lanes (terms ``k = l, l+4, ...``) can run over the non-zero terms alone, in the same order;
-    ``np.bincount`` adds its weights in order. Co-occurrence matrices are sparse (a tone meets few
-    others), so this is a small part of the ``Ng^3`` products.
-    """
-    size = len(p)
-    paired, packed = size // 4 * 4, size // 2 * 2
-    columns, rows = np.nonzero(p[:, :paired].T)  # by k, then i
-    degree = np.bincount(columns, minlength=paired)
-    start = np.cumsum(degree) - degree
-    repeats = degree[columns]
-    entry = np.repeat(np.arange(len(columns)), repeats)  # (i, k) of each triple, then its j
-    partner = start[columns[entry]] + np.arange(len(entry)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-    i, j, k = rows[entry], rows[partner], columns[entry]
-    terms = (p[i, k] * p[j, k]) / denominators[i, k]
-    lanes = np.bincount((k % 4) * size * size + i * size + j, terms, minlength=4 * size * size)
-    lanes = lanes.reshape(4, size, size)
-
-    def term(k: int) -> NDArray[np.float64]:
-        return (p[:, None, k] * p[None, :, k]) / denominators[:, None, k]
-
-    low, high = lanes[0] + lanes[2], lanes[1] + lanes[3]
-    if packed > paired:
-        low, high = low + term(paired), high + term(paired + 1)
-    q: NDArray[np.float64] = low + high
-    return q + term(size - 1) if packed < size else q
+    return q_sums(p, denominators)
 
 
 def max_correlation(p: NDArray[np.float64]) -> float:
@@ -143,22 +109,16 @@ def _feature_14(value: complex) -> float:
     return math.sqrt(value.real) if value.real >= 0.0 else math.nan
 
 
-def _mcc_by_direction_many(images: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
-    """Feature 14 of each image (images x 4 directions), every Q matrix iterated side by side."""
-    ps = []
-    for image in images:
-        grey = quantise(np.asarray(image, dtype=np.float64))
-        ps += [cooccurrence(grey, angle) for angle in DIRECTIONS]
-    for p in ps:
-        _check_tones(p)
-    values = eigenvalues_many([q_matrix(p) for p in ps])
-    return np.array([_feature_14(complex(v[2])) for v in values]).reshape(len(images), len(DIRECTIONS))
-
-
 def mcc_by_direction(image: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Feature 14 for 0, 45, 90 and 135 degrees (rows x columns image)."""
-    values: NDArray[np.float64] = _mcc_by_direction_many([image])[0]
-    return values
+    """Feature 14 for 0, 45, 90 and 135 degrees (rows x columns image). Raises :class:`TooFewTones` if
+    the image has fewer than three grey tones."""
+    grey = quantise(np.asarray(image, dtype=np.float64))
+    values = []
+    for angle in DIRECTIONS:
+        p = cooccurrence(grey, angle)
+        _check_tones(p)
+        values.append(_feature_14(complex(eigenvalues(q_matrix(p))[2])))
+    return np.array(values)
 
 
 def mean_and_range(values: NDArray[np.float64]) -> tuple[float, float]:
@@ -172,11 +132,3 @@ def mean_and_range(values: NDArray[np.float64]) -> tuple[float, float]:
 def maximal_correlation_features(image: NDArray[np.float64]) -> tuple[float, float]:
     """Haralick Textures [16] and [17] (wndchrm 4.2 names) of one transformed image."""
     return mean_and_range(mcc_by_direction(image))
-
-
-def maximal_correlation_features_many(images: Sequence[NDArray[np.float64]]) -> list[tuple[float, float]]:
-    """:func:`maximal_correlation_features` of each image (say the twelve transformed images of one
-    image), the same values, computed together: the QR iterations of all their Q matrices run side by
-    side, which costs far less than one image after another. Raises :class:`TooFewTones` if any of
-    the images has fewer than three grey tones."""
-    return [mean_and_range(values) for values in _mcc_by_direction_many(images)]
