@@ -9,7 +9,8 @@ CharmFeatures, Haralick [16] and [17] of twelve chains, the 1,140 colour values)
 the C++ ``wndchrm train -l -c -m`` on a folder holding just that image (its ``.sig`` written beside it).
 Also printed, here only: the long grey set (``-l``, 2,919 values), the short set (1,059) and the maximal
 correlation coefficient alone (the twelve chains of the long set). Goal: ``-l -c`` no slower than the
-C++ program. Without a C++ binary (``--wndchrm``, ``WNDCHRM_BINARY`` or ``wndchrm`` on the PATH) the
+C++ program. Without a C++ binary (``--wndchrm``, ``WNDCHRM_BINARY`` or a ``wndchrm`` on the PATH that is not
+this project's) the
 C++ column is left out, and the output says so. ``--smoke``: one 48x48 image.
 """
 
@@ -18,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,6 +31,7 @@ import tifffile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from testkit.cpp_wndchrm import cpp_wndchrm
 from wndchrm.features.extract import compute_samples
 from wndchrm.features.haralick import maximal_correlation_features
 from wndchrm.features.images import read_image
@@ -99,8 +100,8 @@ def time_cpp(wndchrm: str, image: Path, scratch: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--wndchrm", default=os.environ.get("WNDCHRM_BINARY") or shutil.which("wndchrm"),
-                        help="the C++ wndchrm 1.60 binary (default: WNDCHRM_BINARY, else wndchrm on the PATH)")
+    parser.add_argument("--wndchrm", default=cpp_wndchrm(),
+                        help="the C++ wndchrm 1.60 (default: WNDCHRM_BINARY, else a wndchrm on the PATH not ours)")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--images", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="one 48x48 image")

@@ -25,9 +25,8 @@ BENCH = ROOT / "bench"
 #: Modules of bench/ that other benchmarks import and nobody runs.
 HELPERS = {"_server.py"}
 #: Scripts run-all leaves out, each run by a test below (lab_data.py makes lab_scale's and spread_parent's data).
-STANDALONE = {"features_vs_cpp.py", "program_vs_cpp.py", "colour_vs_cpp.py", "lab_data.py", "lab_scale.py",
-              "spread_parent.py",
-              "report_size.py"}
+STANDALONE = {"features_vs_cpp.py", "program_vs_cpp.py", "colour_vs_cpp.py", "agreement_vs_cpp.py", "lab_data.py",
+              "lab_scale.py", "spread_parent.py", "report_size.py"}
 
 
 def run_bench(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
@@ -121,6 +120,15 @@ def test_colour_vs_cpp_runs_its_own_part_and_says_the_cpp_column_is_left_out(tmp
     figures = json.loads(out.read_text())
     assert figures["colour_long_builtin_seconds"] > 0 and figures["short_builtin_seconds"] > 0
     assert "colour_long_cpp_seconds" not in figures
+
+
+def test_agreement_vs_cpp_computes_its_side_and_says_the_cpp_column_is_left_out(tmp_path: Path) -> None:
+    out = tmp_path / "figures.json"
+    proc = run_bench("agreement_vs_cpp.py", "--smoke", "--wndchrm", str(tmp_path / "no-wndchrm"), "--json", str(out))
+    assert f"C++ wndchrm column left out: no file {tmp_path / 'no-wndchrm'}" in proc.stdout
+    assert "coins_48x64.tif -l: computed here" in proc.stdout
+    figures = json.loads(out.read_text())
+    assert figures["seconds_here"] > 0 and "compared" not in figures
 
 
 def test_lab_scale_and_spread_parent_on_a_small_lab_dataset(tmp_path: Path) -> None:

@@ -95,7 +95,7 @@ def test_project_wheel_is_built_from_the_source_tree() -> None:
 def test_dockerignore_is_an_allow_list() -> None:
     lines = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]
     assert lines[0] == "*"
-    assert {"!pyproject.toml", "!build/wheels/", "!requirements/"} <= set(lines)
+    assert {"!pyproject.toml", "!setup.py", "!build/wheels/", "!requirements/"} <= set(lines)  # setup.py: the C module
     for folder in packaged_folders():
         assert f"!{folder}/" in lines, f"{folder}/ is packaged (pyproject.toml) but left out of the image context"
 

@@ -31,7 +31,8 @@ def examples_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ctx = JobContext(root)
     queue = FakeQueue()
     for dataset in ("ex/textures", "ex/digits"):
-        WNDCHRM.expand(queue, "t", 1, ["wndchrm", "test", dataset], ctx)  # type: ignore[arg-type]
+        # The long set: jobs without -l read their short set from it.
+        WNDCHRM.expand(queue, "t", 1, ["wndchrm", "test", "-l", dataset], ctx)  # type: ignore[arg-type]
     precompute(ctx, queue.params, processes=2)
     return root
 
