@@ -16,8 +16,8 @@ ARG BASE_IMAGE=python:3.11-slim-bookworm
 # is built from pyproject.toml out of the source .dockerignore lets in: a new package needs no edit here.
 FROM ${BASE_IMAGE} AS wheels
 ARG PIP_INDEX_ARGS=""
-# The project's wheel compiles one C module (wndchrm/features/eigen/_schur.c, Eigen's eigenvalue order for
-# Haralick [16] and [17]): a C compiler comes from apt on Debian bases; another base must bring its own.
+# The project's wheel compiles one C module (wndchrm/features/exact/_exact.c: wndchrm's arithmetic to the bit
+# for Haralick [16] and [17]): a C compiler comes from apt on Debian bases; another base must bring its own.
 # hadolint ignore=DL3008
 RUN if ! command -v cc >/dev/null && command -v apt-get >/dev/null; then \
         apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \

@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/agreement_vs_cpp.py [--wndchrm PATH] [--json FILE] [--smoke]
 
-The images are non-square crops of photographs scikit-image bundles (CC0), written as a lab's files are:
-a fundus photograph (``retina``, RGB 8-bit LZW), a cell micrograph (``cell``, made 16-bit, Deflate),
-``coins`` (8-bit grey LZW) and an immunohistochemistry slide (RGB made 16-bit, LZW). Each is computed with
+The images are testkit/lab_images.py's: non-square crops of photographs scikit-image bundles (CC0),
+written as a lab's files are: a fundus photograph (``retina``, RGB 8-bit LZW), a cell micrograph
+(``cell``, made 16-bit, Deflate), ``coins`` (8-bit grey LZW) and an immunohistochemistry slide (RGB made
+16-bit, LZW). Each is computed with
 ``-l``, with ``-l -c`` (RGB), ``-t2x3``, ``-B`` and ``-d60 -S110:30`` (16-bit grey): here, sample by
 sample, and by the C++ ``wndchrm train -m`` (its ``.sig`` files). Values are compared as the tests
 compare them (within 1e-4 relative, 1e-9 absolute; NaN equals NaN). Printed: values compared and
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -27,44 +27,25 @@ import time
 from pathlib import Path
 
 import numpy as np
-import tifffile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from testkit.cpp_wndchrm import cpp_wndchrm
+from testkit.lab_images import LAB_IMAGES, LabImage
 from wndchrm.features.featureset import feature_set
 from wndchrm.features.images import load_samples
 from wndchrm.formats.cpp_names import sample_names
 from wndchrm.options import Options, parse
 
 RTOL, ATOL = 1e-4, 1e-9
-#: (photo, rows, columns, as 16-bit, compression, option sets)
+#: (lab image, option sets)
 IMAGES = (
-    ("retina", 230, 310, False, "lzw", (("-l",), ("-l", "-c"), ("-t2x3",))),
-    ("cell", 260, 190, True, "zlib", (("-l",), ("-d60", "-S110:30"), ("-B20,30,120,90",))),
-    ("coins", 170, 240, False, "lzw", (("-l",), ("-t2x3",))),
-    ("immunohistochemistry", 200, 150, True, "lzw", (("-l", "-c"),)),
+    (LAB_IMAGES[0], (("-l",), ("-l", "-c"), ("-t2x3",))),
+    (LAB_IMAGES[1], (("-l",), ("-d60", "-S110:30"), ("-B20,30,120,90",))),
+    (LAB_IMAGES[2], (("-l",), ("-t2x3",))),
+    (LAB_IMAGES[3], (("-l", "-c"),)),
 )
-SMOKE = (("coins", 48, 64, False, "lzw", (("-l",),)),)
-
-
-def write_image(folder: Path, photo: str, rows: int, columns: int, wide: bool, compression: str) -> Path:
-    """A crop from the photograph's centre; 16-bit as ``value * 257`` plus low bits of noise."""
-    from skimage import data
-
-    pixels = np.asarray(getattr(data, photo)())
-    top, left = (pixels.shape[0] - rows) // 2, (pixels.shape[1] - columns) // 2
-    crop = pixels[top:top + rows, left:left + columns]
-    if crop.ndim == 3:
-        crop = crop[..., :3]
-    if wide:
-        noise = np.random.default_rng(5).integers(0, 257, crop.shape)
-        crop = (crop.astype(np.uint32) * 257 + noise).clip(0, 65535).astype(np.uint16)
-    path = folder / photo / f"{photo}_{rows}x{columns}{'_u16' if wide else ''}.tif"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tifffile.imwrite(path, np.ascontiguousarray(crop), photometric="rgb" if crop.ndim == 3 else "minisblack",
-                     compression=compression)
-    return path
+SMOKE = ((LabImage("coins", 48, 64, False, "lzw"), (("-l",),)),)
 
 
 def options_of(words: tuple[str, ...]) -> Options:
@@ -127,8 +108,8 @@ def main() -> None:
     compared, differing, seconds_here, seconds_cpp = 0, [], 0.0, 0.0
     with tempfile.TemporaryDirectory() as temp:
         scratch = Path(temp)
-        for photo, rows, columns, wide, compression, option_sets in SMOKE if args.smoke else IMAGES:
-            image = write_image(scratch / "images", photo, rows, columns, wide, compression)
+        for lab_image, option_sets in SMOKE if args.smoke else IMAGES:
+            image = lab_image.write(scratch / "images")
             for words in option_sets:
                 folder = None
                 if have_cpp:

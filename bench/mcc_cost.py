@@ -11,7 +11,7 @@ scikit-image's bundled CC0 textures, so nothing is downloaded.
 
 The exact (Eigen-order) eigenvalues took 11.6 to 13.6 s of CPU per image of 96 x 96 pixels in Python
 one matrix after another, and 3.8 to 4.2 s with the matrices iterated side by side in numpy; the
-iteration is now C (wndchrm/features/eigen/_schur.c).
+iteration is now C (wndchrm/features/exact/_exact.c).
 """
 
 from __future__ import annotations

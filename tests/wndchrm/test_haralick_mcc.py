@@ -21,8 +21,8 @@ from numpy.typing import NDArray
 
 from tests.wndchrm.cpp_sig import disagreements, read_sig
 from wndchrm.features import colour, haralick, transforms
-from wndchrm.features.eigen import NoConvergence, eigenvalues
-from wndchrm.features.eigen.sums import redux
+from wndchrm.features.exact import NoConvergence, eigenvalues
+from wndchrm.features.exact.sums import redux
 
 CPP = Path(__file__).parent / "fixtures" / "cpp"
 

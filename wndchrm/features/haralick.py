@@ -12,7 +12,7 @@ range over the four directions of Haralick's feature 14). This follows ``haralic
   (a matrix of zeros if there is no such pair); tone 0 never counts;
 - ``Q(i, j) = sum_k P(i, k) P(j, k) / (px(i) py(k) + 1e-13)`` with ``px``, ``py`` P's row and column sums;
 - feature 14 is ``sqrt`` of the real part of the eigenvalue at index 2 in Eigen's (unsorted) order,
-  0 if that eigenvalue is complex, NaN if it is negative (see :mod:`wndchrm.features.eigen`).
+  0 if that eigenvalue is complex, NaN if it is negative (see :mod:`wndchrm.features.exact`).
 
 wndchrm writes the mean over the four directions as [16] and their range (max - min) as [17]; a NaN
 direction makes the mean NaN and is skipped by the range (C comparisons with NaN are false), and the
@@ -26,8 +26,8 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from wndchrm.features.eigen import eigenvalues, q_sums
-from wndchrm.features.eigen.sums import redux, sequential
+from wndchrm.features.exact import eigenvalues, q_sums
+from wndchrm.features.exact.sums import redux, sequential
 
 #: Pixel offsets (rows, columns) of the neighbour ``CoOcMat_Angle_<angle>`` pairs a pixel with.
 DIRECTIONS = {0: (0, 1), 45: (1, -1), 90: (1, 0), 135: (1, 1)}

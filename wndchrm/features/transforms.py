@@ -7,8 +7,11 @@ method named in its docstring (``src/cmatrix.cpp`` and ``src/transforms/`` of wn
 :data:`CHAINS` names the chains as wndchrm's feature names write them (``"Fourier (Wavelet ())"`` is
 the Fourier transform of the wavelet transform).
 
-Sums run in numpy's order, not the C++ loops' order, so values differ from the C++ ones in the last
-bits; features computed on them agree within wndchrm's printed precision (see the tests).
+Haralick quantises a transformed image to 256 grey levels, so a pixel a rounding away from a level
+boundary must round as wndchrm's does: the images here equal wndchrm 1.60's bit for bit, except the
+Fourier transform's, which numpy's FFT (pocketfft) and FFTW round apart by about 1e-16 relative (and
+every chain through it, up to about 5e-15). Measured on lab images by
+tests/wndchrm/test_feature_transforms.py against the images wndchrm wrote (fixtures/cpp/transforms/).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 from numpy.typing import NDArray
+
+from wndchrm.features import exact
 
 Image = NDArray[np.float64]
 
@@ -45,30 +50,15 @@ def fourier(image: Image) -> Image:
     return out
 
 
-def _chebyshev_basis(length: int, order: int) -> Image:
-    """``TNx`` with ``getChCoeff1D``'s weights: T_j(x_a) * w_j / 2 for x_a = 2(a+1)/length - 1.
-
-    w_0 = 1/length, w_j = 2/length; ``length x order``.
-    """
-    x = 2.0 * np.arange(1, length + 1) / length - 1.0
-    angle = np.where(np.abs(x) > 1.0, 0.0, np.arccos(np.clip(x, -1.0, 1.0)))
-    basis = np.cos(angle[:, None] * np.arange(order)[None, :])
-    basis[:, 0] = 1.0
-    weights = np.full(order, 2.0 / length)
-    weights[0] = 1.0 / length
-    return np.asarray(basis * weights / 2.0, dtype=np.float64)
-
-
 def chebyshev(image: Image) -> Image:
     """``ImageMatrix::ChebyshevTransform(N=0)`` (``Chebyshev2D``): N x N coefficients, N = min(rows, columns).
 
     Output row j, column k holds the coefficient of order j along the columns (x) and order k along
-    the rows (y), as wndchrm stores it.
+    the rows (y), as wndchrm stores it. Computed as wndchrm computes it, to the bit
+    (:func:`wndchrm.features.exact.chebyshev`): a matrix product would round otherwise, and move
+    pixels across Haralick's grey levels.
     """
-    rows, columns = image.shape
-    order = min(rows, columns)
-    along_x = image @ _chebyshev_basis(columns, order)  # rows x order
-    return np.asarray(along_x.T @ _chebyshev_basis(rows, order), dtype=np.float64)
+    return exact.chebyshev(image)
 
 
 def _dwt_zero_padded(signal: Image, filters: Image, axis: int) -> Image:

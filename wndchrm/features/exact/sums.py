@@ -1,5 +1,5 @@
 """Sums added in the order Eigen 3.1.2 adds them on x86-64 (SSE2, two doubles a packet): those of
-Haralick's Q matrix (the Schur iteration's own are in ``_schur.c``).
+Haralick's Q matrix (the Schur iteration's own are in ``_exact.c``).
 
 wndchrm 1.60's Haralick feature 14 reads an eigenvalue by its position in an unsorted list, and that
 position can hinge on the last bit of a sum (two nearly converged eigenvalues trade places). So the

@@ -1,18 +1,22 @@
-/* The eigenvalues of a real matrix in the order Eigen 3.1.2's EigenSolver returns them.
+/* wndchrm 1.60's arithmetic where its values hang on the last bits, in C, operation for operation.
  *
- * wndchrm 1.60 reads Haralick's maximal correlation coefficient from the eigenvalue at index 2 of
- * Eigen's unsorted list: the order of the diagonal of the real Schur form that its Francis QR
- * iteration leaves. Which eigenvalue lands there can hinge on the last bit of a sum, so this follows
- * HessenbergDecomposition::_compute and RealSchur::compute of the Eigen that wnd-charm bundles
- * (src/Eigen/src/Eigenvalues/), step for step and in Eigen's order of operations, including the order
- * in which its SSE2 kernels (two doubles a packet) add the terms of a matrix-vector product.
+ * 1. The eigenvalues of a real matrix in the order Eigen 3.1.2's EigenSolver returns them.
+ *    wndchrm reads Haralick's maximal correlation coefficient from the eigenvalue at index 2 of Eigen's
+ *    unsorted list: the order of the diagonal of the real Schur form that its Francis QR iteration
+ *    leaves. Which eigenvalue lands there can hinge on the last bit of a sum, so this follows
+ *    HessenbergDecomposition::_compute and RealSchur::compute of the Eigen that wnd-charm bundles
+ *    (src/Eigen/src/Eigenvalues/), step for step and in Eigen's order of operations, including the
+ *    order in which its SSE2 kernels (two doubles a packet) add the terms of a matrix-vector product.
+ *    Only the eigenvalues are wanted, so every QR step updates the active window (rows and columns
+ *    il..iu) only, as LAPACK does without Schur vectors: what Eigen writes outside it is never read
+ *    again, except the exceptional shifts, which move the whole diagonal up to iu, here as in Eigen.
+ * 2. The sums of the Q matrix that feeds it (_Q_calc_eigen), as Eigen's redux adds them.
+ * 3. The Chebyshev transform (src/transforms/chebyshev.cpp): its Haralick grey levels are the
+ *    transformed pixels quantised to 256 levels, so a pixel a rounding away from a level boundary
+ *    must round as wndchrm rounds it; libm's acos and cos, its weights and its running sums.
  *
- * Only the eigenvalues are wanted, so every QR step updates the active window (rows and columns
- * il..iu) only, as LAPACK does without Schur vectors: what Eigen writes outside it is never read
- * again, except the exceptional shifts, which move the whole diagonal up to iu, here as in Eigen.
- *
- * Build with -ffp-contract=off: a fused multiply-add rounds once where Eigen rounds twice.
- * The matrices are row-major (numpy's C order); see wndchrm/features/eigen/__init__.py.
+ * Build with -ffp-contract=off: a fused multiply-add rounds once where wndchrm rounds twice.
+ * Matrices are row-major (numpy's C order); see wndchrm/features/exact/__init__.py.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -115,6 +119,80 @@ static int q_sums(const double *p, const double *d, Index n, double *q)
     free(lanes);
     free(rows);
     return 0;
+}
+
+/* ---- The Chebyshev transform -------------------------------------------------------------------------- */
+
+/* TNx then getChCoeff1D's weights: tj[j * length + a] = T_j(x_a) / length (j = 0) or T_j(x_a) * 2 / length,
+ * with x_a = 2 (a + 1) / length - 1 and T_j(x) = cos(j acos(x)), T_0 = 1 (transposed: j major). */
+static void chebyshev_weights(Index length, Index order, double *tj)
+{
+    Index a, j;
+    for (a = 0; a < length; a++) {
+        double x = 2 * (double)(a + 1) / (double)length - 1;
+        double angle = fabs(x) > 1 ? 0.0 : acos(x);
+        tj[a] = 1.0 / (double)length;
+        for (j = 1; j < order; j++)
+            tj[j * length + a] = cos(angle * (double)j) * 2 / (double)length;
+    }
+}
+
+/* getChCoeff: out[r * order + j] = sum_a (f[r * length + a] tj[j * length + a]) / 2, in turn from a = 0.
+ * Four sums run side by side (each still in its own order), which hides the latency of the additions. */
+static void chebyshev_sums(const double *f, Index count, Index length, const double *tj, Index order,
+                           double *out)
+{
+    Index r, j, a;
+    for (r = 0; r < count; r++) {
+        const double *row = f + r * length;
+        for (j = 0; j + 4 <= order; j += 4) {
+            const double *t0 = tj + j * length, *t1 = t0 + length, *t2 = t1 + length, *t3 = t2 + length;
+            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+            for (a = 0; a < length; a++) {
+                s0 += row[a] * t0[a] / 2;
+                s1 += row[a] * t1[a] / 2;
+                s2 += row[a] * t2[a] / 2;
+                s3 += row[a] * t3[a] / 2;
+            }
+            out[r * order + j] = s0;
+            out[r * order + j + 1] = s1;
+            out[r * order + j + 2] = s2;
+            out[r * order + j + 3] = s3;
+        }
+        for (; j < order; j++) {
+            const double *t = tj + j * length;
+            double sum = 0.0;
+            for (a = 0; a < length; a++)
+                sum += row[a] * t[a] / 2;
+            out[r * order + j] = sum;
+        }
+    }
+}
+
+/* ImageMatrix::ChebyshevTransform(N = 0), Chebyshev2D: the order is min(rows, columns); the coefficients
+ * along x of every row, transposed, then along y: out is order x order. 0, or -2 if out of memory. */
+static int chebyshev(const double *image, Index rows, Index columns, double *out)
+{
+    Index order = rows < columns ? rows : columns, longest = rows > columns ? rows : columns, r, j;
+    double *tj = malloc((size_t)(longest * order) * sizeof(double));
+    double *along_x = malloc((size_t)(rows * order) * sizeof(double));
+    double *transposed = malloc((size_t)(rows * order) * sizeof(double));
+    int status = 0;
+    if (!tj || !along_x || !transposed) {
+        status = -2;
+    } else {
+        chebyshev_weights(columns, order, tj);
+        chebyshev_sums(image, rows, columns, tj, order, along_x);
+        for (j = 0; j < order; j++)
+            for (r = 0; r < rows; r++)
+                transposed[j * rows + r] = along_x[r * order + j];
+        chebyshev_weights(rows, order, tj);
+        chebyshev_sums(transposed, order, rows, tj, order, out);
+    }
+    free(tj);
+    free(along_x);
+    free(transposed);
+    return status;
 }
 
 /* ---- The Hessenberg reduction ----------------------------------------------------------------------- */
@@ -622,6 +700,33 @@ static PyObject *py_q_sums(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+static PyObject *py_chebyshev(PyObject *self, PyObject *args)
+{
+    Py_buffer image, out;
+    Py_ssize_t rows, columns, order;
+    int status;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*nnw*", &image, &rows, &columns, &out))
+        return NULL;
+    order = rows < columns ? rows : columns;
+    if (rows < 1 || columns < 1 || image.len != rows * columns * (Py_ssize_t)sizeof(double) ||
+        out.len != order * order * (Py_ssize_t)sizeof(double)) {
+        PyBuffer_Release(&image);
+        PyBuffer_Release(&out);
+        PyErr_SetString(PyExc_ValueError, "chebyshev(image, rows, columns, out): rows x columns and N x N doubles "
+                                          "(N = min(rows, columns)) expected");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    status = chebyshev((const double *)image.buf, rows, columns, (double *)out.buf);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&image);
+    PyBuffer_Release(&out);
+    if (status == -2)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"eigenvalues", py_eigenvalues, METH_VARARGS,
      "eigenvalues(matrix, n, real, imag) -> bool\n\n"
@@ -631,10 +736,13 @@ static PyMethodDef methods[] = {
      "q_sums(p, denominators, n, q) -> None\n\n"
      "wndchrm's Q(i, j) = sum_k p(i, k) p(j, k) / denominators(i, k), row-major n x n doubles, summed as "
      "Eigen's redux sums an aligned expression, written into q."},
+    {"chebyshev", py_chebyshev, METH_VARARGS,
+     "chebyshev(image, rows, columns, out) -> None\n\n"
+     "wndchrm's ChebyshevTransform(N = 0) of the row-major image into out (N x N, N = min(rows, columns))."},
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_schur",
-                                    "Eigen 3.1.2's real Schur eigenvalues, in its order.", -1, methods,
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_exact",
+                                    "wndchrm 1.60's arithmetic, operation for operation.", -1, methods,
                                     NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__schur(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__exact(void) { return PyModule_Create(&module); }
