@@ -63,8 +63,17 @@ def root(cached_root: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(cached_root, tmp_path / "data"))
 
 
-def _close(ours: np.ndarray, theirs: np.ndarray) -> bool:
-    return bool(np.all(np.abs(ours - theirs) <= PRINTED * np.maximum(np.abs(theirs), 1e-30) + 1e-12))
+def _close(ours: np.ndarray, theirs: np.ndarray, names: list[str] | None = None) -> bool:
+    """Equal to the digits wndchrm prints; given the feature ``names``, Haralick [16] and [17] of the chains
+    through the Fourier transform within 1e-4 (the tests' rule): wndchrm's FFT (FFTW_MEASURE) and numpy's
+    round apart in the last bits, which moves a pixel across a grey level now and then (here one of 4,096
+    in binuc2's Fourier (Chebyshev ()), [17] 0.15534997 against 0.15535003; fed the C++ image, ours gives
+    0.15535003)."""
+    tolerance = np.full(np.shape(theirs)[-1], PRINTED)
+    if names is not None:
+        fft = [k for k, name in enumerate(names) if "Fourier" in name and re.search(r"Haralick .* \[1[67]\]$", name)]
+        tolerance[fft] = 1e-4
+    return bool(np.all(np.abs(ours - theirs) <= tolerance * np.maximum(np.abs(theirs), 1e-30) + 1e-12))
 
 
 def test_reads_the_reference_test_l_fit(tmp_path: Path) -> None:
@@ -129,10 +138,10 @@ def test_cpp_fit_and_sig_values_are_the_features_computed_here(root: Path, tmp_p
     assert fit.version == (4, 2) and fit.classes == ["binuc", "norm"] and fit.paths[0] == "train/binuc/binuc1.tif"
     assert fit.feature_names == list(FeatureSet(long=True, colour=False).names)
     ours = np.concatenate([image_features(root, root / path, LONG) for path in fit.paths])
-    assert _close(fit.features, ours)
+    assert _close(ours, fit.features, fit.feature_names)
     sig = read_sig(_unpacked("norm3-l.sig.xz", tmp_path))
     assert sig.version == (4, 2) and sig.names == fit.feature_names
-    assert _close(sig.values, image_features(root, root / "test/norm3.tif", LONG)[0])
+    assert _close(image_features(root, root / "test/norm3.tif", LONG)[0], sig.values, sig.names)
 
 
 def test_sig_names_are_the_cpp_programs() -> None:
@@ -239,7 +248,7 @@ def test_m_writes_the_sigs_wndchrm_reuses(root: Path, tmp_path: Path) -> None:
     sig = read_sig(written)
     cpp = read_fit(_unpacked("cpp-train-l.fit.xz", tmp_path), "cpp-train-l.fit")
     assert sig.version == (4, 2) and sig.names == cpp.feature_names and sig.image_path == "train/binuc/binuc1.tif"
-    assert _close(sig.values, cpp.features[0])
+    assert _close(sig.values, cpp.features[0], sig.names)
     for name in ("cpp-train-on-our-sigs.txt", "cpp-train-o-on-our-sigs.txt"):  # 1.60 ignores -o
         evidence = (FIXTURES / name).read_text()
         assert evidence.count("-l.sig' read in.") == 6 and "for sig calc" not in evidence
