@@ -17,11 +17,15 @@ ARG BASE_IMAGE=python:3.11-slim-bookworm
 FROM ${BASE_IMAGE} AS wheels
 ARG PIP_INDEX_ARGS=""
 # The project's wheel compiles one C module (wndchrm/features/exact/_exact.c: wndchrm's arithmetic to the bit
-# for Haralick [16] and [17]): a C compiler comes from apt on Debian bases; another base must bring its own.
-# hadolint ignore=DL3008
-RUN if ! command -v cc >/dev/null && command -v apt-get >/dev/null; then \
-        apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
-        && rm -rf /var/lib/apt/lists/*; \
+# for Haralick [16] and [17]): a C compiler, and Python's headers where the base's Python lacks them (Debian's
+# own python3), come from apt on Debian bases; another base must bring its own. Only this stage has them.
+# hadolint ignore=DL3008,SC2086
+RUN need=""; \
+    command -v cc >/dev/null || need="gcc libc6-dev"; \
+    python3 -c "import os, sysconfig; raise SystemExit(not os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))" \
+        || need="$need python3-dev"; \
+    if [ -n "$need" ] && command -v apt-get >/dev/null; then \
+        apt-get update && apt-get install -y --no-install-recommends $need && rm -rf /var/lib/apt/lists/*; \
     fi
 WORKDIR /src
 COPY . /src
