@@ -131,7 +131,7 @@ def lab_cooccurrences() -> dict[str, NDArray[np.float64]]:
 
 @pytest.mark.slow
 def test_eigenvalue_two_of_lab_matrices_is_eigens_bit_for_bit() -> None:
-    # About 770 Q matrices (4x4 to 255x255). wndchrm's program (fixtures/cpp/haralick/lab_index2.npz)
+    # 768 Q matrices (3x3 to 256x256). wndchrm's program (fixtures/cpp/haralick/lab_index2.npz)
     # gave, for each, Q, the eigenvalue at index 2 and a digest of the whole list.
     fixture = np.load(CPP / "haralick" / "lab_index2.npz")
     keys, expected, digests = list(fixture["keys"]), fixture["index2"], fixture["digests"]
