@@ -6,7 +6,8 @@ The images are testkit/lab_images.py's: non-square crops of photographs scikit-i
 written as a lab's files are: a fundus photograph (``retina``, RGB 8-bit LZW), a cell micrograph
 (``cell``, made 16-bit, Deflate), ``coins`` (8-bit grey LZW) and an immunohistochemistry slide (RGB made
 16-bit, LZW). Each is computed with
-``-l``, with ``-l -c`` (RGB), ``-t2x3``, ``-B`` and ``-d60 -S110:30`` (16-bit grey): here, sample by
+``-l``, with ``-l -c`` (RGB), ``-t2x3``, ``-B`` and ``-d60 -S110:30`` (16-bit grey), and the RGB ones
+with ``-c`` and ``-d``, ``-B``, ``-S`` and ``-t``: here, sample by
 sample, and by the C++ ``wndchrm train -m`` (its ``.sig`` files). Values are compared as the tests
 compare them (within 1e-4 relative, 1e-9 absolute; NaN equals NaN). Printed: values compared and
 agreeing, and each feature that differs with its relative difference. Also timed, as a figure: seconds
@@ -40,10 +41,11 @@ from wndchrm.options import Options, parse
 RTOL, ATOL = 1e-4, 1e-9
 #: (lab image, option sets)
 IMAGES = (
-    (LAB_IMAGES[0], (("-l",), ("-l", "-c"), ("-t2x3",))),
+    (LAB_IMAGES[0], (("-l",), ("-l", "-c"), ("-t2x3",), ("-c", "-d60"), ("-l", "-c", "-B20,30,120,90"),
+                     ("-c", "-S110:30"), ("-c", "-t2x2", "-d70"))),
     (LAB_IMAGES[1], (("-l",), ("-d60", "-S110:30"), ("-B20,30,120,90",))),
     (LAB_IMAGES[2], (("-l",), ("-t2x3",))),
-    (LAB_IMAGES[3], (("-l", "-c"),)),
+    (LAB_IMAGES[3], (("-l", "-c"), ("-c", "-d50"), ("-c", "-B10,10,90,100", "-S100:20"))),
 )
 SMOKE = ((LabImage("coins", 48, 64, False, "lzw"), (("-l",),)),)
 

@@ -57,6 +57,18 @@ def test_short_colour_vector_of_a_16_bit_rgb_image() -> None:
     assert _compare("photo/coffee_97x71_u16.tif", "-c") == 1
 
 
+def test_colour_vectors_after_downsampling_a_block_and_normalising() -> None:
+    # -d averages the colour plane's bytes in the grey image's windows, -B cuts it, -S leaves it as it is.
+    assert _compare("ihc/ihc_173x131.tif", "-c", "-l", "-d60") == 1
+    assert _compare("photo/coffee_97x71_u16.tif", "-c", "-B10,8,70,50", "-S100:20") == 1
+
+
+def test_colour_with_rotations_is_refused_naming_why() -> None:
+    # wndchrm 1.60 turns only the grey image of a -R sample: its colour plane is unset memory.
+    with pytest.raises(BadJob, match="-c with -R: wndchrm 1.60 turns only the grey image"):
+        compute_samples(FIXTURES / "ihc/ihc_173x131.tif", _options("-c", "-R"))
+
+
 def test_colour_tiles_named_and_computed_as_wndchrm() -> None:
     assert sample_names(_options("-c", "-t2x2")) == ["-t2_0_0-c", "-t2_0_1-c", "-t2_1_0-c", "-t2_1_1-c"]
     assert _compare("ihc/ihc_97x71_u16.tif", "-c", "-t2x2") == 4

@@ -160,7 +160,7 @@ def test_unknown_command() -> None:
 #: A word using each option the built-in engine has refused, by the spelling its REFUSED entry gives.
 REFUSED_EXAMPLES = {
     "-m": "-m", "-R": "-R", "-t#": "-t#2", "-S": "-S100", "-c": "-c", "-O": "-O", "-fN:M": "-f0.2:0.5",
-    "-c with -B, -d, -S or -R": "-cd50",
+    "-c with -R": "-cR",
     "-v": "-vrw.txt", "-A": "-A", "-q": "-q2", "-r#": "-r#0.5", "-i#": "-i#3", "-N": "-N3", "-C": "-C",
     "-p": "-p", "-D": "-Dd.fit", "-T": "-Tt.fit",
 }

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from depqueue import BadJob
+from wndchrm.features.sampling import COLOUR_ROTATIONS
 from wndchrm.options import Options
 
 #: (is the option in use, the option's spelling, why the built-in engine refuses it).
 #: An entry leaves this table when the engine learns the option.
 REFUSED: list[tuple[Callable[[Options], bool], str, str]] = [
-    (lambda o: o.color and (o.block is not None or 0 < o.downsample < 100 or bool(o.normalize_mean)
-                            or o.rotations), "-c with -B, -d, -S or -R",
-     "the colour planes under these are not yet computed as wndchrm 1.60 computes them"),
+    (lambda o: o.color and o.rotations, "-c with -R", COLOUR_ROTATIONS),
     (lambda o: o.mrmr is not None, "-fN:M", "wndchrm's mRMR is a separate program (./mrmr) it runs on a "
      "CSV of the features; the built-in engine has no mRMR"),
 ]

@@ -22,9 +22,16 @@ import tifffile
 from numpy.typing import NDArray
 
 from depqueue import BadJob
-from wndchrm.features.colour import rgb_bytes, rgb_to_hsv
+from wndchrm.features.colour import HSV, rgb_bytes, rgb_to_hsv
 from wndchrm.features.featureset import Tile
-from wndchrm.features.sampling import MIN_TILE_SIDE, cut_samples, samples, tile_box
+from wndchrm.features.sampling import (
+    COLOUR_ROTATIONS,
+    MIN_TILE_SIDE,
+    cut_samples,
+    preprocess_planes,
+    samples,
+    tile_box,
+)
 from wndchrm.formats.files import IMAGE_SUFFIXES, PPM_SUFFIXES, is_image
 from wndchrm.formats.ppm import read_ppm
 from wndchrm.options import Options
@@ -113,8 +120,9 @@ def load_samples(path: Path, options: Options) -> list[Tile]:
     if picture.rgb is None:
         raise BadJob(f"image {path.name!r} is grey: -c needs RGB images (wndchrm 1.60 aborts on a grey one "
                      "under -c, an Eigen assertion on its missing colour plane)")
-    if options.block is not None or 0 < options.downsample < 100 or options.normalize_mean or options.rotations:
-        raise BadJob("-c with -B, -d, -S or -R is not computed by the built-in engine")
+    if options.rotations:
+        raise BadJob(f"-c with -R: {COLOUR_ROTATIONS}")
     hsv = rgb_to_hsv(picture.rgb)
-    boxes = [tile_box(picture.pixels.shape, options, sample, path.name) for sample in samples(options)]
+    hsv = HSV(*preprocess_planes([hsv.hue, hsv.saturation, hsv.value], options, path.name))
+    boxes = [tile_box(hsv.hue.shape, options, sample, path.name) for sample in samples(options)]
     return [Tile(tile, hsv.crop(*box)) for tile, box in zip(grey, boxes, strict=True)]
