@@ -65,7 +65,7 @@ def test_colour_vectors_after_downsampling_a_block_and_normalising() -> None:
 
 def test_colour_with_rotations_is_refused_naming_why() -> None:
     # wndchrm 1.60 turns only the grey image of a -R sample: its colour plane is unset memory.
-    with pytest.raises(BadJob, match="-c with -R: wndchrm 1.60 turns only the grey image"):
+    with pytest.raises(BadJob, match=r"-c with -R: wndchrm 1\.60 turns only the grey image"):
         compute_samples(FIXTURES / "ihc/ihc_173x131.tif", _options("-c", "-R"))
 
 
