@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from depqueue import BadJob
-from wndchrm.features.sampling import COLOUR_ROTATIONS
+from wndchrm.formats.cpp_names import COLOUR_ROTATIONS
 from wndchrm.options import Options
 
 #: (is the option in use, the option's spelling, why the built-in engine refuses it).

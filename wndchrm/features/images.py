@@ -24,14 +24,8 @@ from numpy.typing import NDArray
 from depqueue import BadJob
 from wndchrm.features.colour import HSV, rgb_bytes, rgb_to_hsv
 from wndchrm.features.featureset import Tile
-from wndchrm.features.sampling import (
-    COLOUR_ROTATIONS,
-    MIN_TILE_SIDE,
-    cut_samples,
-    preprocess_planes,
-    samples,
-    tile_box,
-)
+from wndchrm.features.sampling import MIN_TILE_SIDE, cut_samples, preprocess_planes, samples, tile_box
+from wndchrm.formats.cpp_names import COLOUR_ROTATIONS
 from wndchrm.formats.files import IMAGE_SUFFIXES, PPM_SUFFIXES, is_image
 from wndchrm.formats.ppm import read_ppm
 from wndchrm.options import Options

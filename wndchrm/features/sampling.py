@@ -111,11 +111,6 @@ def downsample(image: NDArray[np.float64], percent: int) -> NDArray[np.float64]:
     return _shrink_rows(np.ascontiguousarray(across), ratio)
 
 
-#: Why ``-c`` with ``-R`` is refused.
-COLOUR_ROTATIONS = ("wndchrm 1.60 turns only the grey image of a -R sample (ImageMatrix::Rotate) and leaves its "
-                    "colour plane unset, so its colour values are whatever that memory held: nothing to reproduce")
-
-
 def preprocess_planes(planes: list[NDArray[np.uint8]], options: Options, name: str) -> list[NDArray[np.uint8]]:
     """``-B`` then ``-d`` of the colour planes (hue, saturation and value bytes), as ``OpenImage`` treats its
     colour plane: the grey image's block and windows, each pass's averages cut to a byte

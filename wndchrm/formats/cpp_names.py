@@ -11,6 +11,10 @@ from pathlib import Path
 
 from wndchrm.options import Options
 
+#: Why ``-c`` with ``-R`` is refused (here, beside the rotations, so that the submitter reads it without numpy).
+COLOUR_ROTATIONS = ("wndchrm 1.60 turns only the grey image of a -R sample (ImageMatrix::Rotate) and leaves its "
+                    "colour plane unset, so its colour values are whatever that memory held: nothing to reproduce")
+
 #: The C++ program's rotations with -R: 0, 90, 180 and 270 degrees.
 ROTATIONS = 4
 #: The line ``wndchrm check`` prints (at its default verbosity, 2) before the images of each folder.
