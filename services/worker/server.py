@@ -34,12 +34,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def stop_process(process: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM) -> None:
-    """Send ``sig`` to a running process and wait for it; kill it if it is still there after 10 s."""
+def stop_process(process: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+    """Send ``sig`` to a running process and wait for it; kill it if it is still there after ``timeout`` s."""
     if process is not None and process.poll() is None:
         process.send_signal(sig)
         try:
-            process.wait(10)
+            process.wait(timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from services.kinds import builtin
+from services.worker.server import stop_process
 from testkit.example_data import build_textures
 from tests.conftest import Beanstalkd
 
@@ -52,12 +52,7 @@ def _through_queue(root: Path, beanstalkd: Beanstalkd, log: Path) -> None:
                                     env=env, capture_output=True, text=True, timeout=300)
             assert submit.returncode == 0, f"{command}: {submit.stdout}\n{submit.stderr}\n{log.read_text()}"
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop_process(worker, timeout=60)
 
 
 def _in_process(root: Path) -> None:

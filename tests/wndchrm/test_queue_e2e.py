@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from services.kinds import builtin
+from services.worker.server import stop_process
 from testkit.example_data import build_textures
 from tests.conftest import Beanstalkd
 
@@ -40,12 +40,7 @@ def test_wndchrm_test_through_the_queue(beanstalkd: Beanstalkd, tmp_path: Path) 
             env=env, capture_output=True, text=True, timeout=240,
         )
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop_process(worker, timeout=60)
     assert submit.returncode == 0, f"{submit.stdout}\n{submit.stderr}\n{log.read_text() if log.exists() else ''}"
     body = json.loads((root / "reports/textures.json").read_text())
     assert len(body["splits"]) == 3 and body["average_accuracy"] >= 0.8
