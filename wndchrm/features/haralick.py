@@ -58,9 +58,9 @@ def quantise(image: NDArray[np.float64]) -> NDArray[np.uint8]:
 def cooccurrence(grey: NDArray[np.uint8], angle: int) -> NDArray[np.float64]:
     """``CoOcMat_Angle_<angle>`` at distance 1: the normalised symmetric co-occurrence matrix over the
     tones present in ``grey`` (tones x tones), pairs with a 0 pixel left out."""
-    tones, index = np.unique(grey, return_inverse=True)
-    index = index.reshape(grey.shape)
-    size = len(tones)
+    present = np.bincount(grey.ravel(), minlength=256) > 0  # the tones, numbered in increasing order
+    size = int(present.sum())
+    index = (np.cumsum(present) - 1)[grey]
     down, across = DIRECTIONS[angle]
     rows, columns = grey.shape
     first = index[: rows - down, max(0, -across): columns - max(0, across)]
