@@ -5,8 +5,11 @@ errors, exceptions and failed loads, take screenshots (desktop and phone width) 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -44,8 +47,9 @@ class Browser:
         if binary is None:
             raise RuntimeError("chromium is not installed (apt-get install chromium)")
         self._profile = tempfile.TemporaryDirectory(prefix="chromium-profile-")
+        # A session of its own: chromium's helper processes (renderer, GPU, crash handler) go with it at the end.
         self._process = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={self._profile.name}", "about:blank"],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         self._timeout = timeout
         self._next = 0
         self.events: list[dict[str, Any]] = []
@@ -111,6 +115,8 @@ class Browser:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Stop chromium and every helper it started, then remove its profile: a helper that outlives the
+        browser can still be writing there (the profile's removal then fails on a non-empty folder)."""
         self._socket.close()
         self._process.terminate()
         try:
@@ -118,7 +124,16 @@ class Browser:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
-        self._profile.cleanup()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        for attempt in range(20):  # the killed helpers' last writes settle within a moment
+            try:
+                self._profile.cleanup()
+                return
+            except OSError:
+                if attempt == 19:
+                    raise
+                time.sleep(0.1)
 
 
 def errors_in(events: list[dict[str, Any]]) -> list[str]:
