@@ -9,18 +9,10 @@ from __future__ import annotations
 import os
 import shutil
 
-
-def is_ours(path: str) -> bool:
-    """Whether ``path`` is this project's ``wndchrm`` console script (a Python script calling our program)."""
-    try:
-        with open(path, "rb") as program:
-            head = program.read(4096)
-    except OSError:
-        return False
-    return head.startswith(b"#!") and b"wndchrm.cli.program" in head
+from wndchrm.cli.external import is_this_program
 
 
 def cpp_wndchrm() -> str | None:
     """WNDCHRM_BINARY, else a ``wndchrm`` on the PATH that is not ours, else None."""
     found = os.environ.get("WNDCHRM_BINARY") or shutil.which("wndchrm")
-    return None if found is None or is_ours(found) else found
+    return None if found is None or is_this_program(found) else found

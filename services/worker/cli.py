@@ -14,6 +14,7 @@ from services.common import ServiceConfig, config_options, job_context, load
 from services.kinds.builtin import register_kinds
 from services.worker.dispatch import KindDispatcher
 from services.worker.server import BINLOG_FOLDER, HOST, PrivateServer, ServerError, free_port, submit_hint
+from wndchrm.cli.external import resolve_binary
 
 log = logging.getLogger("wndchrm.worker")
 
@@ -36,6 +37,14 @@ def main(config_file: str | None, verbose: bool, with_server: bool, binlog: Path
     config = load(config_file, **flags)
     if binlog is not None and not with_server:
         raise click.UsageError("--binlog goes with --with-server")
+    # The wndchrm kind runs a site's own C++ wndchrm, the original way, only when one is configured; a
+    # binary that is missing, or is our own program, is refused at start rather than failing every job.
+    binary = None
+    if config.wndchrm_binary:
+        try:
+            binary = resolve_binary(config.wndchrm_binary)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
     server = None
     if with_server:
         data_root = Path(config.data_root).absolute()
@@ -52,17 +61,18 @@ def main(config_file: str | None, verbose: bool, with_server: bool, binlog: Path
         config = load(config_file, **flags)
         click.echo(submit_hint(port, data_root), err=True)
     try:
-        _serve(config_file, config, verbose, flags)
+        _serve(config_file, config, binary, verbose, flags)
     finally:
         if server is not None:
             server.stop()
 
 
-def _serve(config_file: str | None, config: ServiceConfig, verbose: bool, flags: dict[str, Any]) -> None:
+def _serve(config_file: str | None, config: ServiceConfig, binary: Path | None, verbose: bool,
+           flags: dict[str, Any]) -> None:
     setup_logging(config.worker_log, verbose)
-    # The wndchrm kind runs a site's own C++ wndchrm, the original way, only when one is configured.
-    registry = register_kinds(config.wndchrm_binary)
-    log.info("job kinds: %s; data root %s", ", ".join(sorted(registry)), config.data_root)
+    registry = register_kinds(binary)
+    log.info("job kinds: %s; wndchrm jobs run %s; data root %s", ", ".join(sorted(registry)),
+             binary or "on the built-in engine", config.data_root)
     dispatcher = KindDispatcher(job_context(config))
 
     def reload() -> Any:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from testkit.workers import BIN
+from services.worker.server import stop_process
+from testkit.workers import BIN, wait_until
 
 
 def run(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -61,3 +62,35 @@ def test_malformed_config_files_exit_2(tmp_path: Path, text: str) -> None:
         result = run(script, "-f", str(conf))
         assert result.returncode == 2, (script, result.stderr)
         assert str(conf) in result.stderr
+
+
+def test_a_worker_refuses_a_wndchrm_binary_it_cannot_run(tmp_path: Path) -> None:
+    """A missing binary, or our own ``wndchrm`` taken for the C++ one, stops the worker at start with the
+    reason, instead of failing every wndchrm job it later takes."""
+    env = {k: v for k, v in os.environ.items() if k != "WNDCHRM_BINARY"}
+    missing = run("wndchrm-worker", env={**env, "WNDCHRM_BINARY": str(tmp_path / "wndchrm")})
+    assert missing.returncode == 2
+    assert f"wndchrm_binary '{tmp_path / 'wndchrm'}': no executable file at that path" in missing.stderr
+    not_on_path = run("wndchrm-worker", env={**env, "WNDCHRM_BINARY": "wndchrm-1.60", "PATH": str(tmp_path)})
+    assert "no executable file on the PATH" in not_on_path.stderr
+    ours = run("wndchrm-worker", env={**env, "WNDCHRM_BINARY": "wndchrm", "PATH": f"{BIN}:{env['PATH']}"})
+    assert ours.returncode == 2
+    assert f"is {BIN / 'wndchrm'}, this project's own wndchrm program, not the C++ one" in ours.stderr
+
+
+def test_a_worker_runs_a_bare_binary_name_by_its_absolute_path(tmp_path: Path) -> None:
+    """Jobs run in the data root, so the name is looked up on the PATH once, at start."""
+    fake = tmp_path / "bin" / "wndchrm-cpp"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    log = tmp_path / "w.log"
+    env = {**os.environ, "WNDCHRM_BINARY": "wndchrm-cpp", "PATH": f"{fake.parent}:{os.environ['PATH']}",
+           "BEANSTALKD_PORT": "1", "BEANSTALKD_WAIT_RETRY": "0.2", "DATA_ROOT": str(tmp_path)}
+    worker = subprocess.Popen([str(BIN / "wndchrm-worker"), "-p", "1", "--log", str(log)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: log.exists() and "job kinds" in log.read_text(), 30, "the worker to start")
+        assert f"wndchrm jobs run {fake}; data root" in log.read_text()
+    finally:
+        stop_process(worker)

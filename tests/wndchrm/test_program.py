@@ -19,6 +19,7 @@ import tifffile
 from testkit import cpp_wndchrm
 from testkit.example_data import build_textures
 from wndchrm.cli import terminal
+from wndchrm.cli.external import is_this_program
 from wndchrm.cli.program import settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,4 +141,4 @@ def test_our_console_script_is_never_taken_for_the_cpp_program(tmp_path: Path,
     script.chmod(0o755)
     monkeypatch.delenv("WNDCHRM_BINARY", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert cpp_wndchrm.is_ours(str(script)) and cpp_wndchrm.cpp_wndchrm() is None
+    assert is_this_program(script) and cpp_wndchrm.cpp_wndchrm() is None

@@ -22,6 +22,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -42,6 +43,36 @@ STDERR_TAIL = 2000
 #: Exit statuses of a run that got to its end: wndchrm 1.60 returns 1; a build returning 0 is allowed
 #: when its stderr is empty (1.60 exits 0 only after printing why it stopped).
 FINISHED = 1
+
+
+def is_this_program(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is this project's own ``wndchrm`` console script (a Python script calling our
+    program), which pip puts on the PATH under the C++ program's name."""
+    try:
+        with open(path, "rb") as program:
+            head = program.read(4096)
+    except OSError:
+        return False
+    return head.startswith(b"#!") and b"wndchrm.cli.program" in head
+
+
+def resolve_binary(binary: str | os.PathLike[str]) -> Path:
+    """The absolute path of a configured ``wndchrm_binary``, looked up on the PATH when it is a bare name;
+    ValueError saying why when it cannot be the C++ program here.
+
+    Absolute because every run starts in the data root, where a relative path would name another file.
+    """
+    name = os.fspath(binary)
+    found = shutil.which(name)
+    if found is None:
+        where = "on the PATH" if os.sep not in name else "at that path"
+        raise ValueError(f"wndchrm_binary {name!r}: no executable file {where} (give the path of the C++ "
+                         "wndchrm, or leave wndchrm_binary unset to use the built-in engine)")
+    if is_this_program(found):
+        raise ValueError(f"wndchrm_binary {name!r} is {found}, this project's own wndchrm program, not the C++ "
+                         "one: leave wndchrm_binary unset to use the built-in engine, or give the C++ "
+                         "wndchrm's path")
+    return Path(found).absolute()
 
 
 class ExternalFailed(RuntimeError):
