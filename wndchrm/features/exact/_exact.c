@@ -591,7 +591,7 @@ static int real_schur(Schur *s)
             iu -= 2;
             iter = 0;
         } else {
-            double shift[3], first[3];
+            double shift[3], first[3] = {0.0, 0.0, 0.0}; /* set by init_francis_step: il < iu - 1 here */
             Index im;
             compute_shift(s, iu, iter, &exshift, shift);
             iter++;
@@ -646,28 +646,31 @@ static int eigenvalues_of(double *a, Index n, double *re, double *im)
     return status;
 }
 
+/* A wrapper's status when its arguments were refused: the exception is set, its buffers still to release. */
+#define BAD_ARGUMENTS (-3)
+
 static PyObject *py_eigenvalues(PyObject *self, PyObject *args)
 {
     Py_buffer a, re, im;
     Py_ssize_t n;
-    int status;
+    int status = BAD_ARGUMENTS;
     (void)self;
     if (!PyArg_ParseTuple(args, "w*nw*w*", &a, &n, &re, &im))
         return NULL;
     if (n < 0 || a.len != n * n * (Py_ssize_t)sizeof(double) || re.len != n * (Py_ssize_t)sizeof(double) ||
         im.len != n * (Py_ssize_t)sizeof(double)) {
-        PyBuffer_Release(&a);
-        PyBuffer_Release(&re);
-        PyBuffer_Release(&im);
         PyErr_SetString(PyExc_ValueError, "eigenvalues(matrix, n, real, imag): n x n and n doubles expected");
-        return NULL;
+        goto release;
     }
     Py_BEGIN_ALLOW_THREADS
     status = eigenvalues_of((double *)a.buf, n, (double *)re.buf, (double *)im.buf);
     Py_END_ALLOW_THREADS
+release:
     PyBuffer_Release(&a);
     PyBuffer_Release(&re);
     PyBuffer_Release(&im);
+    if (status == BAD_ARGUMENTS)
+        return NULL;
     if (status == -2)
         return PyErr_NoMemory();
     return PyBool_FromLong(status == 0);
@@ -677,24 +680,24 @@ static PyObject *py_q_sums(PyObject *self, PyObject *args)
 {
     Py_buffer p, d, q;
     Py_ssize_t n, size;
-    int status;
+    int status = BAD_ARGUMENTS;
     (void)self;
     if (!PyArg_ParseTuple(args, "y*y*nw*", &p, &d, &n, &q))
         return NULL;
     size = n * n * (Py_ssize_t)sizeof(double);
     if (n < 0 || p.len != size || d.len != size || q.len != size) {
-        PyBuffer_Release(&p);
-        PyBuffer_Release(&d);
-        PyBuffer_Release(&q);
         PyErr_SetString(PyExc_ValueError, "q_sums(p, denominators, n, q): n x n doubles each expected");
-        return NULL;
+        goto release;
     }
     Py_BEGIN_ALLOW_THREADS
     status = q_sums((const double *)p.buf, (const double *)d.buf, n, (double *)q.buf);
     Py_END_ALLOW_THREADS
+release:
     PyBuffer_Release(&p);
     PyBuffer_Release(&d);
     PyBuffer_Release(&q);
+    if (status == BAD_ARGUMENTS)
+        return NULL;
     if (status == -2)
         return PyErr_NoMemory();
     Py_RETURN_NONE;
@@ -704,24 +707,25 @@ static PyObject *py_chebyshev(PyObject *self, PyObject *args)
 {
     Py_buffer image, out;
     Py_ssize_t rows, columns, order;
-    int status;
+    int status = BAD_ARGUMENTS;
     (void)self;
     if (!PyArg_ParseTuple(args, "y*nnw*", &image, &rows, &columns, &out))
         return NULL;
     order = rows < columns ? rows : columns;
     if (rows < 1 || columns < 1 || image.len != rows * columns * (Py_ssize_t)sizeof(double) ||
         out.len != order * order * (Py_ssize_t)sizeof(double)) {
-        PyBuffer_Release(&image);
-        PyBuffer_Release(&out);
         PyErr_SetString(PyExc_ValueError, "chebyshev(image, rows, columns, out): rows x columns and N x N doubles "
                                           "(N = min(rows, columns)) expected");
-        return NULL;
+        goto release;
     }
     Py_BEGIN_ALLOW_THREADS
     status = chebyshev((const double *)image.buf, rows, columns, (double *)out.buf);
     Py_END_ALLOW_THREADS
+release:
     PyBuffer_Release(&image);
     PyBuffer_Release(&out);
+    if (status == BAD_ARGUMENTS)
+        return NULL;
     if (status == -2)
         return PyErr_NoMemory();
     Py_RETURN_NONE;
